@@ -1,0 +1,31 @@
+# The whole set-up: `make run` and `make test`. Both create (or reuse) .venv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch/torchvision first, pinned, so pip takes the local builds instead of downloading.
+	$(PY) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/screener synth --out sample --count 12 --seed 1
+	$(VENV)/bin/screener contact-sheet sample --out sample/contact_sheet.png
+	@echo "Sample bags: sample/images/  contact sheet: sample/contact_sheet.png"
+
+test: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	$(VENV)/bin/ruff check screener_gui tests
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check screener_gui tests
+	$(VENV)/bin/ruff format --check screener_gui tests
+
+clean:
+	rm -rf $(VENV) sample build *.egg-info

@@ -1,0 +1,1 @@
+"""Compute and I/O core. Never imports Qt: everything here runs headless."""
