@@ -181,13 +181,34 @@ def z_map(high: np.ndarray, low: np.ndarray, scanner: Scanner | None = None) -> 
     )
 
 
-def render_dual_energy(high: np.ndarray, low: np.ndarray, scanner: Scanner | None = None) -> np.ndarray:
-    """False-colour RGB image (uint8, H x W x 3) from high / low transmissions in (0, 1]."""
+def render_dual_energy(
+    high: np.ndarray,
+    low: np.ndarray,
+    scanner: Scanner | None = None,
+    *,
+    window: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """False-colour RGB image (uint8, H x W x 3) from high / low transmissions in (0, 1].
+
+    Args:
+        high, low: Transmissions in (0, 1].
+        scanner: Scanner whose reference wedges calibrate the colours (default scanner if None).
+        window: Optional attenuation range ``(lo, hi)`` of ``A_high`` spread over the full
+            lightness scale: ``lo`` and below show white, ``hi`` and above black, the hue (material)
+            is unchanged. The operator's high / low penetration views use it; None renders as usual.
+    """
     a_high, a_low = attenuations(high, low)
     smooth_high = ndimage.gaussian_filter(a_high, 1.0)
     smooth_low = ndimage.gaussian_filter(a_low, 1.0)
     z_index, colour = _luts(scanner)
     zi = z_index[_bins(smooth_high), _bins(smooth_low)]
+    if window is not None:
+        lo, hi = window
+        if not hi > lo:
+            raise ValueError(f"window must be (lo, hi) with hi > lo, got {window}")
+        # The colour table turns black at DENSE_MIN_ATTENUATION + 1: stretch the window onto that.
+        scale = np.float32((DENSE_MIN_ATTENUATION + 1.0) / (hi - lo))
+        a_high = np.clip(a_high - np.float32(lo), 0.0, None) * scale
     return colour[zi, _bins(a_high)]
 
 
