@@ -13,6 +13,23 @@ from dataclasses import dataclass
 import numpy as np
 
 
+class _Plain:
+    """Stores numeric fields as Python numbers.
+
+    Builders pass NumPy scalars from random draws; a float64 scalar would silently promote
+    the float32 pixel grids to float64 and double the cost of every shape.
+    """
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if isinstance(value, np.generic):
+                object.__setattr__(self, name, value.item())
+            elif name == "points":
+                object.__setattr__(self, name, tuple((float(x), float(y)) for x, y in value))
+            elif name == "taper" and value is not None:
+                object.__setattr__(self, name, tuple(float(x) for x in value))
+
+
 def _coverage(signed_distance: np.ndarray, pixel_mm: float) -> np.ndarray:
     """Fraction of a pixel inside a shape from the signed distance (mm, negative inside)."""
     return np.clip(0.5 - signed_distance / pixel_mm, 0.0, 1.0)
@@ -27,7 +44,7 @@ def _box_distance(u: np.ndarray, v: np.ndarray, half_w: float, half_h: float, ra
 
 
 @dataclass(frozen=True)
-class Box:
+class Box(_Plain):
     """Rectangular slab ``width`` x ``height`` (mm, along u / v), ``thickness`` mm, rounded corners."""
 
     width: float
@@ -45,7 +62,7 @@ class Box:
 
 
 @dataclass(frozen=True)
-class Frame:
+class Frame(_Plain):
     """Rectangular rim: the side walls of a box-shaped shell seen from above.
 
     The outer footprint is ``width`` x ``height``; the wall is ``wall`` mm wide and the beam
@@ -71,7 +88,7 @@ class Frame:
 
 
 @dataclass(frozen=True)
-class Ellipse:
+class Ellipse(_Plain):
     """Elliptic slab (a coin, a disc, a button cell lying flat)."""
 
     width: float
@@ -89,7 +106,7 @@ class Ellipse:
 
 
 @dataclass(frozen=True)
-class Ellipsoid:
+class Ellipsoid(_Plain):
     """Blob: an ellipsoid ``width`` x ``height`` x ``thickness`` (mm), thickest in the middle."""
 
     width: float
@@ -107,7 +124,7 @@ class Ellipsoid:
 
 
 @dataclass(frozen=True)
-class Cylinder:
+class Cylinder(_Plain):
     """Solid or hollow cylinder lying on the belt along u: a cell, a pipe, a cable, a bottle.
 
     ``wall`` of 0 means solid; otherwise a tube with that wall (mm). ``length`` is along u.
@@ -132,7 +149,7 @@ class Cylinder:
 
 
 @dataclass(frozen=True)
-class Polygon:
+class Polygon(_Plain):
     """Convex polygon slab with an optional linear taper (a knife blade's wedge section).
 
     ``points`` are (u, v) vertices in mm, counter-clockwise or clockwise. With ``taper``,
@@ -151,17 +168,17 @@ class Polygon:
     def profile(self, u: np.ndarray, v: np.ndarray, pixel_mm: float) -> tuple[np.ndarray, np.ndarray]:
         pts = np.asarray(self.points, float)
         centre = pts.mean(axis=0)
-        d = np.full(u.shape, -np.inf)
+        d = np.full(u.shape, -np.inf, np.float32)
         for (x0, y0), (x1, y1) in zip(pts, np.roll(pts, -1, axis=0), strict=True):
             nx, ny = y1 - y0, x0 - x1
             norm = np.hypot(nx, ny)
             if norm == 0:
                 continue
-            nx, ny = nx / norm, ny / norm
+            nx, ny = float(nx / norm), float(ny / norm)
             # Orient each edge normal outwards.
             if (centre[0] - x0) * nx + (centre[1] - y0) * ny > 0:
                 nx, ny = -nx, -ny
-            d = np.maximum(d, (u - x0) * nx + (v - y0) * ny)
+            d = np.maximum(d, u * nx + v * ny - float(x0 * nx + y0 * ny))
         thickness = np.full_like(u, self.thickness)
         if self.taper is not None:
             v0, v1, end_share = self.taper
@@ -171,7 +188,7 @@ class Polygon:
 
 
 @dataclass(frozen=True)
-class Textured:
+class Textured(_Plain):
     """Any shape with its thickness modulated by smooth random texture (cloth folds, powder).
 
     ``amplitude`` is the relative variation; ``scale_mm`` the size of the folds; ``seed``
@@ -193,10 +210,12 @@ class Textured:
         # A few random plane waves: cheap, smooth, seamless, deterministic.
         for _ in range(5):
             angle = rng.uniform(0, np.pi)
-            wavelength = self.scale_mm * rng.uniform(0.6, 1.6)
-            phase = rng.uniform(0, 2 * np.pi)
-            waves += np.sin((u * np.cos(angle) + v * np.sin(angle)) * (2 * np.pi / wavelength) + phase)
-        factor = np.clip(1 + self.amplitude * waves / np.sqrt(5 / 2), 0.05, None)
+            k = 2 * np.pi / (self.scale_mm * rng.uniform(0.6, 1.6))
+            # Python floats keep the arithmetic in float32 (NumPy scalars would promote it).
+            ku, kv = float(k * np.cos(angle)), float(k * np.sin(angle))
+            phase = float(rng.uniform(0, 2 * np.pi))
+            waves += np.sin(u * ku + v * kv + phase)
+        factor = np.clip(1 + float(self.amplitude / np.sqrt(5 / 2)) * waves, 0.05, None)
         return coverage, thickness * factor
 
 
