@@ -104,3 +104,14 @@ def test_every_material_has_a_sane_attenuation():
 def test_unknown_material_is_named_in_the_error():
     with pytest.raises(KeyError, match="unobtainium"):
         material("unobtainium")
+
+
+def test_coarse_energy_bins_match_a_fine_integration():
+    coarse, fine = default_scanner(), Scanner(energy_bins=270)
+    for name in ("polyethylene", "aluminium", "iron", "li_ion_cell", "plastic_explosive"):
+        thickness = np.array([0.5, 2.0, 10.0, 40.0, 100.0])
+        for a, b in zip(
+            coarse.transmission({name: thickness}), fine.transmission({name: thickness}), strict=True
+        ):
+            usable = b > 1e-3
+            np.testing.assert_allclose(a[usable], b[usable], rtol=0.015)
