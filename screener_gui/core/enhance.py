@@ -19,19 +19,19 @@ from scipy import ndimage
 
 from screener_gui.core.false_colour import (
     AIR_MAX_ATTENUATION,
+    BLACK_ATTENUATION,
     MaterialClass,
     attenuations,
+    lightness_of_attenuation,
     material_classes,
     render_dual_energy,
+    saturation_of_attenuation,
 )
 from screener_gui.core.rgb_materials import (
-    BLACK_ATTENUATION,
     attenuation_from_rgb,
     attenuation_of_value,
     check_rgb,
     classify_rgb,
-    lightness_of_attenuation,
-    saturation_of_attenuation,
 )
 from screener_gui.core.scan import Scan
 

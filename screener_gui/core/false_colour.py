@@ -35,6 +35,14 @@ METAL_MIN_Z = 20.0  # above: metal (blue); in between: inorganic / mixed (green)
 AIR_MAX_ATTENUATION = 0.03  # A_high below this reads as air
 DENSE_MIN_ATTENUATION = 6.0  # T_high below ~0.25 %: too dense to penetrate
 
+# Display model: HSV value = exp(-A_high / LIGHTNESS_SCALE), ramping to black between
+# DENSE_MIN_ATTENUATION and BLACK_ATTENUATION; saturation = SATURATION_MAX * (1 - exp(-A / SATURATION_SCALE))
+# so that thin material is pale.
+LIGHTNESS_SCALE = 2.6
+BLACK_ATTENUATION = DENSE_MIN_ATTENUATION + 1.0
+SATURATION_MAX = 0.9
+SATURATION_SCALE = 0.35
+
 _LUT_SIZE = 512
 _LUT_MAX_ATTENUATION = 9.0
 _Z_LEVELS = 64
@@ -140,11 +148,23 @@ def _luts(scanner: Scanner | None) -> tuple[np.ndarray, np.ndarray]:
     hue = _hue_of_z(zz)
     # Thin material is pale, thicker is saturated; lightness falls with attenuation and
     # reaches black where the beam no longer gets through.
-    saturation = 0.9 * (1 - np.exp(-aa / 0.35))
-    value = np.exp(-aa / 2.6) * np.clip((DENSE_MIN_ATTENUATION + 1.0 - aa) / 1.0, 0, 1)
-    value = np.clip(value, 0, 1)
+    saturation = saturation_of_attenuation(aa)
+    value = lightness_of_attenuation(aa)
     colour = np.rint(_hsv_to_rgb(hue, saturation, value) * 255).astype(np.uint8)
     return z_index, colour
+
+
+def lightness_of_attenuation(attenuation: np.ndarray) -> np.ndarray:
+    """HSV value in [0, 1] (float32) the false colour gives high-energy attenuation ``A``."""
+    a = np.clip(np.asarray(attenuation, np.float32), 0.0, None)
+    ramp = np.clip(np.float32(BLACK_ATTENUATION) - a, 0.0, 1.0)
+    return (np.exp(-a / np.float32(LIGHTNESS_SCALE)) * ramp).astype(np.float32)
+
+
+def saturation_of_attenuation(attenuation: np.ndarray) -> np.ndarray:
+    """HSV saturation in [0, 1) (float32) the false colour gives high-energy attenuation ``A``."""
+    a = np.clip(np.asarray(attenuation, np.float32), 0.0, None)
+    return (np.float32(SATURATION_MAX) * -np.expm1(-a / np.float32(SATURATION_SCALE))).astype(np.float32)
 
 
 def _bin_centres() -> np.ndarray:

@@ -26,7 +26,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from screener_gui.core.false_colour import DENSE_MIN_ATTENUATION, MaterialClass
+from screener_gui.core.false_colour import (
+    BLACK_ATTENUATION,
+    DENSE_MIN_ATTENUATION,
+    LIGHTNESS_SCALE,
+    MaterialClass,
+    lightness_of_attenuation,
+)
 
 # Hue boundaries in degrees. Organic runs from METAL_MAX_HUE_DEG round through red to
 # ORGANIC_MAX_HUE_DEG; 79° is the false-colour hue at Z = 10 (organic limit), 196° the hue at
@@ -34,14 +40,6 @@ from screener_gui.core.false_colour import DENSE_MIN_ATTENUATION, MaterialClass
 ORGANIC_MAX_HUE_DEG = 79.0
 METAL_MIN_HUE_DEG = 196.0
 METAL_MAX_HUE_DEG = 320.0  # violet ends here; magenta-red beyond reads as organic (brown / red)
-
-# Model of the false-colour table for high-energy attenuation A: value = exp(-A / LIGHTNESS_SCALE),
-# falling linearly to black between DENSE_MIN_ATTENUATION and BLACK_ATTENUATION; saturation =
-# SATURATION_MAX * (1 - exp(-A / SATURATION_SCALE)) (thin material is pale).
-LIGHTNESS_SCALE = 2.6
-BLACK_ATTENUATION = DENSE_MIN_ATTENUATION + 1.0
-SATURATION_MAX = 0.9
-SATURATION_SCALE = 0.35
 
 # Air: value and saturation of the colour table at A = AIR_MAX_ATTENUATION (0.988, 0.074),
 # with a little room on the value side for the JPEG noise of real white belts.
@@ -53,22 +51,6 @@ DENSE_MAX_VALUE = float(np.exp(-DENSE_MIN_ATTENUATION / LIGHTNESS_SCALE))
 GREY_MAX_CHROMA = 10  # max - min channel, 8-bit levels: below it the hue is mostly noise
 GREY_ORGANIC_MAX_ATTENUATION = 1.0
 GREY_INORGANIC_MAX_ATTENUATION = 2.5
-
-
-def lightness_of_attenuation(attenuation: np.ndarray) -> np.ndarray:
-    """HSV value in [0, 1] (float32) that the false-colour table gives high-energy attenuation A.
-
-    Mirrors :mod:`screener_gui.core.false_colour`; the inverse is :func:`attenuation_from_rgb`.
-    """
-    a = np.clip(np.asarray(attenuation, np.float32), 0.0, None)
-    ramp = np.clip(np.float32(BLACK_ATTENUATION) - a, 0.0, 1.0)
-    return (np.exp(-a / np.float32(LIGHTNESS_SCALE)) * ramp).astype(np.float32)
-
-
-def saturation_of_attenuation(attenuation: np.ndarray) -> np.ndarray:
-    """HSV saturation in [0, 1) (float32) that the false-colour table gives high-energy attenuation A."""
-    a = np.clip(np.asarray(attenuation, np.float32), 0.0, None)
-    return (np.float32(SATURATION_MAX) * -np.expm1(-a / np.float32(SATURATION_SCALE))).astype(np.float32)
 
 
 def _attenuation_lut() -> np.ndarray:

@@ -5,9 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from screener_gui.core.false_colour import MaterialClass, attenuations, material_classes, render_dual_energy
+from screener_gui.core.false_colour import (
+    BLACK_ATTENUATION,
+    MaterialClass,
+    attenuations,
+    material_classes,
+    render_dual_energy,
+)
 from screener_gui.core.physics import default_scanner
-from screener_gui.core.rgb_materials import BLACK_ATTENUATION, attenuation_from_rgb, classify_rgb
+from screener_gui.core.rgb_materials import attenuation_from_rgb, classify_rgb
 
 STEP_PX = 12
 
