@@ -62,12 +62,15 @@ class Canvas:
         y1 = min(int(np.ceil(corners[1].max() / px)) + 2, self.height)
         if x0 >= x1 or y0 >= y1:
             return None
-        inverse = np.linalg.inv(item.transform)
-        xs = (np.arange(x0, x1, dtype=np.float32) + 0.5) * px
-        ys = (np.arange(y0, y1, dtype=np.float32) + 0.5) * px
-        u = inverse[0, 0] * xs[None, :] + inverse[0, 1] * ys[:, None] + inverse[0, 2]
-        v = inverse[1, 0] * xs[None, :] + inverse[1, 1] * ys[:, None] + inverse[1, 2]
-        return slice(y0, y1), slice(x0, x1), u.astype(np.float32), v.astype(np.float32)
+        # Rigid transforms (rotation, mirror, shift): the inverse is the transpose. Row and column
+        # terms in float64, their sum (the big grid) in float32.
+        (a, b, tx), (c, d, ty) = item.transform[:2].tolist()
+        xs = (np.arange(x0, x1) + 0.5) * px - tx
+        ys = (np.arange(y0, y1) + 0.5) * px - ty
+        f32 = np.float32
+        u = (a * xs).astype(f32)[None, :] + (c * ys).astype(f32)[:, None]
+        v = (b * xs).astype(f32)[None, :] + (d * ys).astype(f32)[:, None]
+        return slice(y0, y1), slice(x0, x1), u, v
 
     def draw(self, item: Part, *, instance: int = 0, anomaly: int = 0) -> np.ndarray | None:
         """Add ``item``'s material to the path lengths; label its footprint when asked.

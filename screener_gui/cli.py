@@ -1,0 +1,137 @@
+"""The ``screener`` command line: one entry point, one subcommand per job."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from screener_gui import __version__
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from screener_gui.synth.dataset import write_dataset
+    from screener_gui.synth.scene import SynthSettings
+
+    settings = SynthSettings(
+        width_px=args.width,
+        height_px=args.height,
+        items_only=args.items_only,
+        anomaly_rate=0.0 if args.clean else args.anomaly_rate,
+    )
+    bar = tqdm(total=args.count, unit="scan", desc="synth", disable=args.quiet)
+
+    def progress(done: int, total: int) -> None:
+        bar.update(done - bar.n)
+
+    summary = write_dataset(
+        args.out, args.count, args.seed, settings, workers=args.workers, progress=progress
+    )
+    bar.close()
+    c = summary.counts
+    print(
+        f"wrote {summary.scans} scans to {summary.out} in {summary.seconds:.1f} s "
+        f"({summary.scans_per_second:.2f} scans/s); {c['objects']} electronics items, "
+        f"{c['objects_with_anomaly']} with a concealed anomaly"
+    )
+    return 0
+
+
+def _cmd_contact_sheet(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from screener_gui.core.io import find_scans, load_scan, save_png_atomic
+    from screener_gui.core.montage import contact_sheet
+
+    folder = Path(args.folder)
+    images_dir = folder / "images" if (folder / "images").is_dir() else folder
+    paths = find_scans(images_dir)[: args.max]
+    if not paths:
+        print(f"no scans found in {images_dir}", file=sys.stderr)
+        return 1
+    images = [load_scan(p).rgb for p in paths]
+    sheet = contact_sheet(images, [p.stem for p in paths], columns=args.columns)
+    save_png_atomic(args.out, np.ascontiguousarray(sheet), compress_level=6)
+    print(f"contact sheet of {len(images)} scans: {args.out}")
+    return 0
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from screener_gui.core.enhance import ENHANCEMENTS
+    from screener_gui.core.errors import ScanLoadError
+    from screener_gui.core.io import load_scan, save_png_atomic
+
+    if args.enhance and args.enhance not in ENHANCEMENTS:
+        print(f"unknown enhancement {args.enhance!r}; choose from {', '.join(ENHANCEMENTS)}", file=sys.stderr)
+        return 2
+    try:
+        scan = load_scan(args.path)
+    except ScanLoadError as error:
+        print(error, file=sys.stderr)
+        return 1
+    image = ENHANCEMENTS[args.enhance](scan) if args.enhance else scan.rgb
+    save_png_atomic(args.out, image, compress_level=6)
+    kind = "dual-energy" if scan.is_dual_energy else "single image"
+    print(f"{args.path} ({kind}, {scan.shape[1]}x{scan.shape[0]}) -> {args.out}")
+    return 0
+
+
+def _cmd_realism(args: argparse.Namespace) -> int:
+    from screener_gui.core.realism import compare_folders
+
+    report = compare_folders(args.synthetic, args.real, limit=args.limit)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``screener`` (exposed for tests and docs)."""
+    parser = argparse.ArgumentParser(prog="screener", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("synth", help="generate synthetic dual-energy bag scans with ground truth")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--count", type=int, default=100, help="number of scans (default 100)")
+    p.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
+    p.add_argument("--items-only", action="store_true", help="one electronics item on an empty belt")
+    p.add_argument("--clean", action="store_true", help="no concealed anomalies at all")
+    p.add_argument("--anomaly-rate", type=float, default=0.5, help="share of items hiding an anomaly")
+    p.add_argument("--width", type=int, default=1000, help="scan width in pixels (default 1000)")
+    p.add_argument("--height", type=int, default=800, help="scan height in pixels (default 800)")
+    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_synth)
+
+    p = sub.add_parser("contact-sheet", help="tile the scans of a folder into one PNG")
+    p.add_argument("folder", help="a dataset folder (uses its images/) or any folder of scans")
+    p.add_argument("--out", required=True, help="PNG to write")
+    p.add_argument("--max", type=int, default=12, help="at most this many scans (default 12)")
+    p.add_argument("--columns", type=int, default=4)
+    p.set_defaults(func=_cmd_contact_sheet)
+
+    p = sub.add_parser("render", help="load any scan (image or dual-energy pair) and write its rendering")
+    p.add_argument("path", help="image file, or either file of a <stem>_high / <stem>_low pair")
+    p.add_argument("--out", required=True, help="PNG to write")
+    p.add_argument("--enhance", default=None, help="an enhancement function to apply")
+    p.set_defaults(func=_cmd_render)
+
+    p = sub.add_parser("realism", help="compare colour shares and attenuation of synthetic and real scans")
+    p.add_argument("--synthetic", required=True, help="folder of synthetic false-colour images")
+    p.add_argument("--real", required=True, help="folder of real false-colour scans")
+    p.add_argument("--limit", type=int, default=200, help="at most this many images per side")
+    p.set_defaults(func=_cmd_realism)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``screener`` command line."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

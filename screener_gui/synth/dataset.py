@@ -1,0 +1,279 @@
+"""Write a synthetic dataset to disk: images, raw pairs, masks, COCO annotations and a manifest.
+
+Layout (documented in ``docs/dataset_format.md``)::
+
+    DIR/manifest.json            generator version, seed, settings, counts
+    DIR/annotations.json         COCO instance segmentation (objects and anomalies)
+    DIR/images/bag_000000.png    false colour, 8-bit RGB
+    DIR/raw/bag_000000_high.png  raw high-energy detector image, 16-bit grey (air ~60000)
+    DIR/raw/bag_000000_low.png   raw low-energy detector image, 16-bit grey
+    DIR/masks/bag_000000_objects.png    8-bit: 0 or the object's index in the scan
+    DIR/masks/bag_000000_anomalies.png  8-bit: 0 or the anomaly's index in the scan
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from screener_gui.core.io import save_png_atomic
+from screener_gui.synth import coco
+from screener_gui.synth.anomalies import ANOMALY_KINDS
+from screener_gui.synth.items import CATEGORIES
+from screener_gui.synth.scene import GENERATOR_VERSION, SynthSettings, generate_scan
+
+ANOMALY_CATEGORY_OFFSET = 100  # COCO ids of anomaly categories start above the object classes
+
+
+@dataclass(frozen=True)
+class ScanRecord:
+    """What the annotation file needs to know about one written scan."""
+
+    index: int
+    name: str
+    width: int
+    height: int
+    bag_kind: str
+    objects: tuple[dict, ...]
+    anomalies: tuple[dict, ...]
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """Counts and speed of a finished generation run."""
+
+    out: Path
+    scans: int
+    seconds: float
+    counts: dict
+
+    @property
+    def scans_per_second(self) -> float:
+        return self.scans / self.seconds if self.seconds > 0 else float("inf")
+
+
+def scan_name(index: int) -> str:
+    """File stem of scan ``index``."""
+    return f"bag_{index:06d}"
+
+
+def _write_one(job: tuple[Path, int, int, SynthSettings]) -> ScanRecord:
+    out, seed, index, settings = job
+    scan = generate_scan(seed, index, settings)
+    name = scan_name(index)
+    save_png_atomic(out / "images" / f"{name}.png", scan.rgb)
+    save_png_atomic(out / "raw" / f"{name}_high.png", scan.raw_high)
+    save_png_atomic(out / "raw" / f"{name}_low.png", scan.raw_low)
+    save_png_atomic(out / "masks" / f"{name}_objects.png", scan.objects_mask)
+    save_png_atomic(out / "masks" / f"{name}_anomalies.png", scan.anomalies_mask)
+    objects = []
+    for obj in scan.objects:
+        mask = scan.objects_mask == obj.index
+        objects.append(
+            {
+                "index": obj.index,
+                "category": obj.category,
+                "has_anomaly": obj.has_anomaly,
+                "rle": coco.encode(mask),
+                "area": int(mask.sum()),
+                "bbox": coco.bbox(mask),
+            }
+        )
+    anomalies = []
+    for a in scan.anomalies:
+        mask = scan.anomalies_mask == a.index
+        anomalies.append(
+            {
+                "index": a.index,
+                "object_index": a.object_index,
+                "kind": a.kind,
+                "description": a.description,
+                "subtlety": a.subtlety,
+                "rle": coco.encode(mask),
+                "area": int(mask.sum()),
+                "bbox": coco.bbox(mask),
+            }
+        )
+    h, w = scan.rgb.shape[:2]
+    return ScanRecord(index, name, w, h, scan.bag_kind, tuple(objects), tuple(anomalies))
+
+
+def _records(jobs: list, workers: int) -> Iterator[ScanRecord]:
+    if workers <= 1:
+        yield from map(_write_one, jobs)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(_write_one, jobs, chunksize=2)
+
+
+def write_dataset(
+    out: str | os.PathLike,
+    count: int,
+    seed: int,
+    settings: SynthSettings | None = None,
+    *,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> DatasetSummary:
+    """Generate ``count`` scans with ``seed`` into folder ``out``.
+
+    Scan ``i`` depends only on ``(seed, i)`` and the settings, so the files are identical
+    whatever the number of workers. The annotation and manifest files are written last and
+    atomically: a folder with a manifest is complete.
+
+    Args:
+        out: Output folder (created; existing scan files with the same names are replaced).
+        count: Number of scans.
+        seed: Dataset seed.
+        settings: Generator settings (defaults: bags of 1000x800 px, half the items hiding
+            an anomaly).
+        workers: Processes to use (default: all cores).
+        progress: Called with (done, total) after each scan.
+    """
+    settings = settings or SynthSettings()
+    out = Path(out)
+    for sub in ("images", "raw", "masks"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    workers = workers or os.cpu_count() or 1
+    jobs = [(out, seed, i, settings) for i in range(count)]
+    started = time.perf_counter()
+    records = []
+    for record in _records(jobs, workers):
+        records.append(record)
+        if progress:
+            progress(len(records), count)
+    seconds = time.perf_counter() - started
+    counts = _counts(records)
+    _write_json(out / "annotations.json", _coco(records, seed, settings))
+    _write_json(
+        out / "manifest.json",
+        {
+            "generator": "xray-screener synth",
+            "generator_version": GENERATOR_VERSION,
+            "seed": seed,
+            "count": count,
+            "settings": asdict(settings),
+            "counts": counts,
+            "files": {
+                "annotations": "annotations.json",
+                "images": "images/{name}.png",
+                "raw_high": "raw/{name}_high.png",
+                "raw_low": "raw/{name}_low.png",
+                "objects_mask": "masks/{name}_objects.png",
+                "anomalies_mask": "masks/{name}_anomalies.png",
+            },
+        },
+    )
+    return DatasetSummary(out, count, seconds, counts)
+
+
+def _counts(records: list[ScanRecord]) -> dict:
+    objects = Counter(o["category"] for r in records for o in r.objects)
+    anomalies = Counter(a["kind"] for r in records for a in r.anomalies)
+    return {
+        "scans": len(records),
+        "scans_with_anomaly": sum(1 for r in records if r.anomalies),
+        "objects": sum(objects.values()),
+        "objects_with_anomaly": sum(1 for r in records for o in r.objects if o["has_anomaly"]),
+        "objects_per_category": {c: objects.get(c, 0) for c in CATEGORIES},
+        "anomalies_per_kind": {k: anomalies.get(k, 0) for k in ANOMALY_KINDS},
+        "bags_per_kind": dict(sorted(Counter(r.bag_kind for r in records).items())),
+    }
+
+
+def _coco(records: list[ScanRecord], seed: int, settings: SynthSettings) -> dict:
+    categories = [{"id": i + 1, "name": c, "supercategory": "electronics"} for i, c in enumerate(CATEGORIES)]
+    categories += [
+        {"id": ANOMALY_CATEGORY_OFFSET + i + 1, "name": k, "supercategory": "anomaly"}
+        for i, k in enumerate(ANOMALY_KINDS)
+    ]
+    category_id = {c["name"]: c["id"] for c in categories}
+    images, annotations = [], []
+    for r in records:
+        image_id = r.index + 1
+        images.append(
+            {
+                "id": image_id,
+                "file_name": f"images/{r.name}.png",
+                "width": r.width,
+                "height": r.height,
+                "raw_high": f"raw/{r.name}_high.png",
+                "raw_low": f"raw/{r.name}_low.png",
+                "objects_mask": f"masks/{r.name}_objects.png",
+                "anomalies_mask": f"masks/{r.name}_anomalies.png",
+                "bag_kind": r.bag_kind,
+            }
+        )
+        object_ids = {}
+        for o in r.objects:
+            ann_id = len(annotations) + 1
+            object_ids[o["index"]] = ann_id
+            annotations.append(
+                {
+                    "id": ann_id,
+                    "image_id": image_id,
+                    "category_id": category_id[o["category"]],
+                    "segmentation": o["rle"],
+                    "area": o["area"],
+                    "bbox": o["bbox"],
+                    "iscrowd": 0,
+                    "mask_value": o["index"],
+                    "has_anomaly": o["has_anomaly"],
+                }
+            )
+        for a in r.anomalies:
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": image_id,
+                    "category_id": category_id[a["kind"]],
+                    "segmentation": a["rle"],
+                    "area": a["area"],
+                    "bbox": a["bbox"],
+                    "iscrowd": 0,
+                    "mask_value": a["index"],
+                    "parent_id": object_ids[a["object_index"]],
+                    "subtlety": a["subtlety"],
+                    "description": a["description"],
+                }
+            )
+    return {
+        "info": {
+            "description": "xray-screener synthetic dual-energy bag scans",
+            "version": GENERATOR_VERSION,
+            "seed": seed,
+            "items_only": settings.items_only,
+        },
+        "licenses": [],
+        "images": images,
+        "annotations": annotations,
+        "categories": categories,
+    }
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load_annotations(folder: str | os.PathLike) -> dict:
+    """The COCO annotation file of a generated dataset, parsed (JSON only, never pickle)."""
+    with open(Path(folder) / "annotations.json", encoding="utf-8") as f:
+        return json.load(f)
+
+
+def mask_of(annotation: dict) -> np.ndarray:
+    """The boolean mask of one COCO annotation from :func:`load_annotations`."""
+    return coco.decode(annotation["segmentation"])

@@ -1,0 +1,96 @@
+"""Power banks: plastic or aluminium shell around 18650/21700 cells or pouch cells, a charge board.
+
+Frame: x along the cells (the charge board with its USB ports at +x), y across.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from screener_gui.synth.canvas import Part, part
+from screener_gui.synth.item import Cavity, Item
+from screener_gui.synth.items import components as c
+from screener_gui.synth.shapes import Box, Cylinder
+
+
+def build(rng: np.random.Generator) -> Item:
+    """A random power bank: 1 to 6 cylindrical cells, or one or two pouch cells."""
+    pouch = rng.random() < 0.35
+    metal = rng.random() < 0.35
+    shell_mat = "aluminium" if metal else str(rng.choice(["abs", "polycarbonate"]))
+    sheet = rng.uniform(0.8, 1.2) if metal else rng.uniform(1.6, 2.4)  # top + bottom sheets
+    wall = 1.0 if metal else 1.8
+    board_l = rng.uniform(16, 24)
+    clear = wall + 1.0  # inner gap between the wall and the cells (mm)
+    parts: list[Part] = []
+    cavities: list[Cavity] = []
+
+    if pouch:
+        n_cells = int(rng.integers(1, 3))
+        cell_l, cell_w = rng.uniform(85, 125), rng.uniform(55, 78)
+        cell_t = rng.uniform(6.0, 9.5)
+        length = cell_l + board_l + 2 * clear + 4
+        width = cell_w + 2 * clear + rng.uniform(2, 10)
+        height = n_cells * cell_t + 4.0
+        pack_x = -length / 2 + clear + cell_l / 2
+        # Cells stacked along the beam: one pouch of the summed thickness.
+        parts += c.pouch_pack(pack_x, 0.0, cell_l, cell_w, n_cells * cell_t)
+        pack_depth = n_cells * cell_t
+        cavities.append(Cavity(pack_x, 0.0, cell_l - 4, cell_w - 4, round(pack_depth, 2)))
+    else:
+        big = rng.random() < 0.25
+        cell = c.CELL_21700 if big else c.CELL_18650
+        n_cells = int(rng.choice([1, 2, 3, 4, 6], p=[0.2, 0.25, 0.15, 0.25, 0.15]))
+        # Cells end to end (cols) and side by side (rows): 6 cells as 3 x 2, 4 as 4 x 1 or 2 x 2.
+        cols = 2 if n_cells == 6 or (n_cells == 4 and rng.random() < 0.5) else 1
+        rows = n_cells // cols
+        pitch = cell[1] + 0.4
+        length = cols * (cell[0] + 1.0) + board_l + 2 * clear + 3
+        width = rows * pitch + 2 * clear + rng.uniform(0.5, 6)
+        height = cell[1] + 3.0
+        pack_x = -length / 2 + clear + cols * (cell[0] + 1.0) / 2
+        for j in range(cols):
+            for r in range(rows):
+                x = pack_x + (j - (cols - 1) / 2) * (cell[0] + 1.0)
+                y = (r - (rows - 1) / 2) * pitch
+                parts += c.cylindrical_cell(x, y, 0.0 if (r + j) % 2 else 180.0, cell)
+        for j in range(cols + 1):
+            x = pack_x + (j - cols / 2) * (cell[0] + 1.0)
+            parts.append(part(Box(0.6, rows * pitch - 3, 0.3 * 5), "nickel", x, 0.0))
+        if rows > 1 and rng.random() < 0.6:
+            parts.append(part(Box(cols * cell[0], rows * pitch, 1.0, 1.0), "abs", pack_x, 0.0))  # holder
+        # A threat can replace one of the cells (the cell is still drawn: the cavity is the volume).
+        r = int(rng.integers(rows))
+        cavities.append(
+            Cavity(pack_x, (r - (rows - 1) / 2) * pitch, cols * cell[0] - 4, cell[1] - 1, cell[1] - 0.5)
+        )
+        spare = width / 2 - clear - rows * pitch / 2
+        if spare >= 6:
+            cavities.append(
+                Cavity(pack_x, width / 2 - clear - spare / 2, cols * cell[0] - 4, spare - 1, height - 4)
+            )
+
+    # Rounder corners would cut into the corners of the cells and the board.
+    radius = min(rng.uniform(2, 12), 3.4 * clear)
+    outline = part(Box(length, width, sheet, radius), shell_mat)
+    parts += c.shell_walls(length, width, radius, wall, height - sheet, shell_mat)
+
+    # Charge board at +x: USB-A / USB-C / micro-USB ports facing out, inductor, controller, LEDs.
+    bx = length / 2 - clear - board_l / 2
+    parts += c.circuit_board(bx, 0.0, board_l, width - 2 * clear - 1, 1.2, 0.07)
+    parts += c.chip(bx - board_l * 0.2, -width * 0.15, 5.0, 5.0, bga=False)
+    parts.append(c.inductor(bx - board_l * 0.25, width * 0.15, 6.0, 3.0))
+    ports = (
+        ["usb_c"]
+        + (["usb_a"] if width > 30 else [])
+        + (["micro_usb"] if width > 45 and rng.random() < 0.5 else [])
+    )
+    slot = (width - 2 * clear - 6) / len(ports)
+    for k, kind in enumerate(ports):
+        y = -width / 2 + clear + 3 + slot * (k + 0.5)
+        depth = {"usb_a": 14.0, "usb_c": 7.5, "micro_usb": 5.5}[kind]
+        parts += c.port(length / 2 - clear - depth / 2 + 0.5, y, 0.0, kind)
+    for k in range(4):
+        parts.append(part(Box(1.6, 0.8, 0.8), "ceramic", bx - board_l * 0.4, (k - 1.5) * 3.0))
+    parts.append(part(Cylinder(board_l * 0.6, 1.2), "copper", bx - board_l * 0.6, width * 0.3, 0))
+    return Item("power_bank", outline, tuple(parts), tuple(cavities))

@@ -1,0 +1,244 @@
+"""One synthetic bag scan: compose bag, clutter, electronics and concealed anomalies, then scan it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from screener_gui.core.false_colour import render_dual_energy
+from screener_gui.core.physics import Scanner, default_scanner
+from screener_gui.synth.anomalies import build_anomaly, fits, random_anomaly_kind
+from screener_gui.synth.bag import build_bag
+from screener_gui.synth.canvas import Canvas, pose
+from screener_gui.synth.clutter import build_clutter, clutter_count
+from screener_gui.synth.item import Item
+from screener_gui.synth.items import build_item, random_category
+
+GENERATOR_VERSION = "1.0"
+
+# How many electronics items a bag holds, with probabilities (bags mode).
+_ITEM_COUNTS = (0, 1, 2, 3)
+_ITEM_COUNT_WEIGHTS = (0.08, 0.5, 0.3, 0.12)
+
+
+@dataclass(frozen=True)
+class SynthSettings:
+    """What the generator makes. Shared by the CLI and the dataset writer.
+
+    Attributes:
+        width_px, height_px: Scan size in pixels (belt direction x detector line).
+        items_only: One electronics item on an empty belt, no bag and no clutter.
+        anomaly_rate: Probability that an electronics item hides an anomaly (0 = clean data).
+        scanner: The simulated scanner.
+    """
+
+    width_px: int = 1000
+    height_px: int = 800
+    items_only: bool = False
+    anomaly_rate: float = 0.5
+    scanner: Scanner = field(default_factory=default_scanner)
+
+
+@dataclass(frozen=True)
+class ObjectTruth:
+    """An electronics item in a scan; ``index`` is its value in the object mask (1-based)."""
+
+    index: int
+    category: str
+    has_anomaly: bool
+
+
+@dataclass(frozen=True)
+class AnomalyTruth:
+    """A concealed anomaly; ``index`` is its value in the anomaly mask, ``object_index`` its host."""
+
+    index: int
+    object_index: int
+    kind: str
+    description: str
+    subtlety: float
+
+
+@dataclass(frozen=True)
+class SyntheticScan:
+    """A generated scan with everything known about it.
+
+    Attributes:
+        raw_high, raw_low: Detector images, uint16, air at ``scanner.air_level``.
+        rgb: False-colour rendering of the noisy raw data, uint8 (H, W, 3).
+        objects_mask: uint8 (H, W): 0 or the ``index`` of the electronics item there.
+        anomalies_mask: uint8 (H, W): 0 or the ``index`` of the anomaly there.
+    """
+
+    raw_high: np.ndarray
+    raw_low: np.ndarray
+    rgb: np.ndarray
+    objects_mask: np.ndarray
+    anomalies_mask: np.ndarray
+    objects: tuple[ObjectTruth, ...]
+    anomalies: tuple[AnomalyTruth, ...]
+    bag_kind: str
+
+
+def scan_rng(seed: int, index: int) -> np.random.Generator:
+    """The random stream of scan ``index`` in a dataset of ``seed``: independent of workers."""
+    return np.random.default_rng(np.random.SeedSequence([seed, index]))
+
+
+def _place(
+    item: Item, region: tuple[float, float, float, float, float], occupied: Canvas, rng
+) -> np.ndarray | None:
+    """A pose for ``item`` inside ``region`` that does not overlap items already placed."""
+    x, y, w, h, angle = region
+    hw, hh = item.half_extent_mm()
+    for _ in range(40):
+        theta = angle + rng.choice([0.0, 90.0, 180.0, 270.0]) + rng.normal(0, 12)
+        # Keep the centre where the item's bounding circle stays (mostly) inside the region.
+        reach = 0.85 * np.hypot(hw, hh)
+        span_u, span_v = max(w / 2 - reach, 0.0), max(h / 2 - reach, 0.0)
+        du, dv = rng.uniform(-span_u, span_u), rng.uniform(-span_v, span_v)
+        c, s = np.cos(np.deg2rad(angle)), np.sin(np.deg2rad(angle))
+        transform = pose(x + c * du - s * dv, y + s * du + c * dv, theta)
+        footprint = item.outline.moved(transform)
+        probe = Canvas(occupied.height, occupied.width, occupied.pixel_mm)
+        probe.draw(footprint, instance=1)
+        inside = probe.instances.astype(bool)
+        edge = np.zeros_like(inside)
+        edge[[0, -1], :] = True
+        edge[:, [0, -1]] = True
+        if not (inside & occupied.instances.astype(bool)).any() and not (inside & edge).any():
+            occupied.draw(footprint, instance=1)
+            return transform
+    return None
+
+
+@dataclass
+class Scene:
+    """A composed, not yet scanned bag: material path lengths and ground truth.
+
+    Concealed anomalies are drawn on their own canvas so that the same bag can be scanned
+    with and without them (tests, explanations); their pixels are labelled on ``canvas``.
+    """
+
+    canvas: Canvas
+    hidden: Canvas
+    objects: tuple[ObjectTruth, ...]
+    anomalies: tuple[AnomalyTruth, ...]
+    bag_kind: str
+
+    def paths(self, with_anomalies: bool = True) -> dict[str, np.ndarray]:
+        """Material path lengths (mm) of the whole scene, or of the scene minus anomalies."""
+        paths = dict(self.canvas.paths)
+        if with_anomalies:
+            for name, path in self.hidden.paths.items():
+                paths[name] = paths[name] + path if name in paths else path
+        return paths
+
+
+def compose_scene(rng: np.random.Generator, settings: SynthSettings) -> Scene:
+    """Lay out a bag (or an item alone on the belt) with its electronics and anomalies."""
+    px = settings.scanner.pixel_mm
+    width_mm, height_mm = settings.width_px * px, settings.height_px * px
+    canvas = Canvas(settings.height_px, settings.width_px, px)
+    hidden = Canvas(settings.height_px, settings.width_px, px)
+    # Item placement is checked on a coarse grid (8x coarser) to stay cheap.
+    occupied = Canvas(settings.height_px // 8, settings.width_px // 8, px * 8)
+
+    if settings.items_only:
+        bag_kind = "belt"
+        region = (width_mm / 2, height_mm / 2, width_mm * 0.9, height_mm * 0.9, 0.0)
+        n_items = 1
+    else:
+        bag = build_bag(rng, width_mm, height_mm)
+        bag_kind = bag.kind
+        region = bag.interior
+        canvas.draw_all(bag.parts)
+        n_items = int(rng.choice(_ITEM_COUNTS, p=_ITEM_COUNT_WEIGHTS))
+
+    objects: list[ObjectTruth] = []
+    anomalies: list[AnomalyTruth] = []
+    for _ in range(n_items):
+        item = build_item(random_category(rng), rng)
+        transform = _place(item, region, occupied, rng)
+        if transform is None:
+            continue
+        index_obj = len(objects) + 1
+        canvas.draw(item.outline.moved(transform), instance=index_obj)
+        canvas.draw_all(item.parts, transform)
+        found = _conceal(item, transform, hidden, index_obj, len(anomalies), settings.anomaly_rate, rng)
+        anomalies.extend(found)
+        objects.append(ObjectTruth(index_obj, item.category, bool(found)))
+
+    if not settings.items_only:
+        canvas.draw_all(build_clutter(rng, region, clutter_count(bag_kind, rng)))
+
+    # Anomaly pixels belong to their host item by construction; enforce it against rounding.
+    labels = hidden.anomalies
+    for a in anomalies:
+        labels[(labels == a.index) & (canvas.instances != a.object_index)] = 0
+    canvas.anomalies[:] = labels
+    return Scene(canvas, hidden, tuple(objects), tuple(anomalies), bag_kind)
+
+
+def generate_scan(seed: int, index: int, settings: SynthSettings) -> SyntheticScan:
+    """Generate scan ``index`` of the dataset with ``seed`` (deterministic)."""
+    rng = scan_rng(seed, index)
+    scanner = settings.scanner
+    scene = compose_scene(rng, settings)
+    paths = scene.paths()
+    if paths:
+        high, low = scanner.transmission(paths)
+    else:
+        high = low = np.ones((settings.height_px, settings.width_px), np.float32)
+    raw_high, raw_low = scanner.acquire(high, low, rng)
+    rgb = render_dual_energy(*transmissions(raw_high, raw_low, scanner.air_level), scanner)
+    return SyntheticScan(
+        raw_high=raw_high,
+        raw_low=raw_low,
+        rgb=rgb,
+        objects_mask=scene.canvas.instances.astype(np.uint8),
+        anomalies_mask=scene.canvas.anomalies.astype(np.uint8),
+        objects=scene.objects,
+        anomalies=scene.anomalies,
+        bag_kind=scene.bag_kind,
+    )
+
+
+def _conceal(
+    item: Item, transform: np.ndarray, canvas: Canvas, object_index: int, n_before: int, rate: float, rng
+) -> list[AnomalyTruth]:
+    """Maybe hide one anomaly (rarely two) in ``item``; draw it and return its ground truth."""
+    if rate <= 0 or rng.random() >= rate:
+        return []
+    wanted = 2 if rng.random() < 0.1 else 1
+    found: list[AnomalyTruth] = []
+    cavities = list(item.cavities)
+    rng.shuffle(cavities)
+    for cavity in cavities[:wanted]:
+        kind = random_anomaly_kind(rng)
+        for _ in range(5):
+            if fits(kind, cavity):
+                break
+            kind = random_anomaly_kind(rng)
+        else:
+            continue
+        subtlety = float(rng.uniform(0, 1))
+        anomaly = build_anomaly(kind, cavity, rng, subtlety)
+        index = n_before + len(found) + 1
+        for piece in anomaly.parts:
+            canvas.draw(piece.moved(transform), anomaly=index)
+        found.append(AnomalyTruth(index, object_index, anomaly.kind, anomaly.description, round(subtlety, 3)))
+    return found
+
+
+def transmissions(
+    raw_high: np.ndarray, raw_low: np.ndarray, air_level: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Transmissions in (0, 1] from raw detector counts with a known air level."""
+    scale = np.float32(1.0 / air_level)
+    floor = np.float32(1.0 / 65535)
+    return (
+        np.clip(raw_high.astype(np.float32) * scale, floor, 1.0),
+        np.clip(raw_low.astype(np.float32) * scale, floor, 1.0),
+    )
