@@ -23,6 +23,7 @@ import tifffile
 from PIL import Image, UnidentifiedImageError
 
 from screener_gui.core.errors import ScanLoadError
+from screener_gui.core.png import encode_png
 from screener_gui.core.scan import Scan
 
 SCAN_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
@@ -142,21 +143,13 @@ def save_png_atomic(path: str | os.PathLike[str], array: np.ndarray, *, compress
         ValueError: ``array`` has another dtype or shape.
         OSError: The file cannot be written (the old one is then untouched).
     """
-    array = np.asarray(array)
-    if array.dtype == np.uint16 and array.ndim == 2:
-        image = Image.fromarray(np.ascontiguousarray(array, dtype="<u2"))  # mode "I;16"
-    elif array.dtype == np.uint8 and (array.ndim == 2 or (array.ndim == 3 and array.shape[2] == 3)):
-        image = Image.fromarray(np.ascontiguousarray(array))
-    else:
-        raise ValueError(
-            f"cannot save {array.dtype} {array.shape} as PNG; need uint8 (H, W[, 3]) or uint16 (H, W)"
-        )
+    data = encode_png(array, compress_level)
     path = Path(path)
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            image.save(handle, format="PNG", compress_level=compress_level)
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp_name, mode)

@@ -139,16 +139,19 @@ class Scanner:
         for path in flat[1:]:
             in_beam |= path != 0
         occupied = np.flatnonzero(in_beam)
-        lengths = np.stack([path[occupied] for path in flat], axis=1)
-        mu = np.stack([material(n).mu(self.energies) for n in names]).astype(np.float32)
+        # Materials along rows: gathering and the spectral sums then run over contiguous memory.
+        lengths = np.empty((len(flat), occupied.size), np.float32)
+        for row, path in zip(lengths, flat, strict=True):
+            np.take(path, occupied, out=row)
+        mu_t = np.stack([material(n).mu(self.energies) for n in names], axis=1).astype(np.float32)
         high_w, low_w = (w.astype(np.float32) for w in self.responses)
         out_high = np.ones(flat[0].size, np.float32)
         out_low = np.ones(flat[0].size, np.float32)
         for start in range(0, occupied.size, 1 << 15):
             chunk = slice(start, start + (1 << 15))
-            per_energy = np.exp(-(lengths[chunk] @ mu))
-            out_high[occupied[chunk]] = per_energy @ high_w
-            out_low[occupied[chunk]] = per_energy @ low_w
+            per_energy = np.exp(-(mu_t @ lengths[:, chunk]))  # (energies, pixels)
+            out_high[occupied[chunk]] = high_w @ per_energy
+            out_low[occupied[chunk]] = low_w @ per_energy
         floor = np.float32(1e-7)
         return (
             np.maximum(out_high, floor).reshape(shape),
