@@ -10,10 +10,11 @@ from screener_gui.core.false_colour import render_dual_energy
 from screener_gui.core.physics import Scanner, default_scanner
 from screener_gui.synth.anomalies import build_anomaly, fits, random_anomaly_kind
 from screener_gui.synth.bag import build_bag
-from screener_gui.synth.canvas import Canvas, pose
+from screener_gui.synth.canvas import Canvas, Part, pose
 from screener_gui.synth.clutter import build_clutter, clutter_count
 from screener_gui.synth.item import Item
 from screener_gui.synth.items import build_item, random_category
+from screener_gui.synth.shapes import Box
 
 GENERATOR_VERSION = "1.0"
 
@@ -89,25 +90,32 @@ def scan_rng(seed: int, index: int) -> np.random.Generator:
 def _place(
     item: Item, region: tuple[float, float, float, float, float], occupied: Canvas, rng
 ) -> np.ndarray | None:
-    """A pose for ``item`` inside ``region`` that does not overlap items already placed."""
+    """A pose for ``item`` inside ``region`` that does not overlap items already placed.
+
+    ``occupied`` is a coarse grid holding the footprints placed so far. The item must lie in
+    the region (a cell or two of slack for the coarse grid) and off every other item; after
+    40 failed draws the item is left out.
+    """
     x, y, w, h, angle = region
+    allowed = Canvas(occupied.height, occupied.width, occupied.pixel_mm)
+    slack = 2 * occupied.pixel_mm
+    allowed.draw(Part(Box(w + slack, h + slack, 1.0), "air", pose(x, y, angle)), instance=1)
+    allowed_mask = allowed.instances.astype(bool)
+    taken = occupied.instances.astype(bool)
     hw, hh = item.half_extent_mm()
+    c, s = np.cos(np.deg2rad(angle)), np.sin(np.deg2rad(angle))
     for _ in range(40):
-        theta = angle + rng.choice([0.0, 90.0, 180.0, 270.0]) + rng.normal(0, 12)
-        # Keep the centre where the item's bounding circle stays (mostly) inside the region.
-        reach = 0.85 * np.hypot(hw, hh)
-        span_u, span_v = max(w / 2 - reach, 0.0), max(h / 2 - reach, 0.0)
-        du, dv = rng.uniform(-span_u, span_u), rng.uniform(-span_v, span_v)
-        c, s = np.cos(np.deg2rad(angle)), np.sin(np.deg2rad(angle))
+        theta = angle + rng.choice([0.0, 90.0, 180.0, 270.0]) + rng.normal(0, 8)
+        # Draw the centre where the item's bounding circle can still (mostly) fit.
+        reach = 0.8 * np.hypot(hw, hh)
+        du = rng.uniform(-1, 1) * max(w / 2 - reach, 0.0)
+        dv = rng.uniform(-1, 1) * max(h / 2 - reach, 0.0)
         transform = pose(x + c * du - s * dv, y + s * du + c * dv, theta)
         footprint = item.outline.moved(transform)
         probe = Canvas(occupied.height, occupied.width, occupied.pixel_mm)
         probe.draw(footprint, instance=1)
         inside = probe.instances.astype(bool)
-        edge = np.zeros_like(inside)
-        edge[[0, -1], :] = True
-        edge[:, [0, -1]] = True
-        if not (inside & occupied.instances.astype(bool)).any() and not (inside & edge).any():
+        if not (inside & taken).any() and not (inside & ~allowed_mask).any():
             occupied.draw(footprint, instance=1)
             return transform
     return None
@@ -158,8 +166,10 @@ def compose_scene(rng: np.random.Generator, settings: SynthSettings) -> Scene:
 
     objects: list[ObjectTruth] = []
     anomalies: list[AnomalyTruth] = []
-    for _ in range(n_items):
-        item = build_item(random_category(rng), rng)
+    items = [build_item(random_category(rng), rng) for _ in range(n_items)]
+    # Largest first: a laptop needs the room that a phone placed before it might take.
+    items.sort(key=lambda it: -np.prod(it.half_extent_mm()))
+    for item in items:
         transform = _place(item, region, occupied, rng)
         if transform is None:
             continue
