@@ -42,9 +42,10 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 def _cmd_contact_sheet(args: argparse.Namespace) -> int:
     import numpy as np
+    from PIL import Image
 
     from screener_gui.core.io import find_scans, load_scan, save_png_atomic
-    from screener_gui.core.montage import contact_sheet
+    from screener_gui.core.montage import contact_sheet, outline_truth
 
     folder = Path(args.folder)
     images_dir = folder / "images" if (folder / "images").is_dir() else folder
@@ -53,6 +54,19 @@ def _cmd_contact_sheet(args: argparse.Namespace) -> int:
         print(f"no scans found in {images_dir}", file=sys.stderr)
         return 1
     images = [load_scan(p).rgb for p in paths]
+    if args.truth:
+        masks = folder / "masks"
+        if not masks.is_dir():
+            print(f"--truth needs a generated dataset folder with masks/, not {folder}", file=sys.stderr)
+            return 1
+        images = [
+            outline_truth(
+                image,
+                np.asarray(Image.open(masks / f"{p.stem}_objects.png")),
+                np.asarray(Image.open(masks / f"{p.stem}_anomalies.png")),
+            )
+            for image, p in zip(images, paths, strict=True)
+        ]
     sheet = contact_sheet(images, [p.stem for p in paths], columns=args.columns)
     save_png_atomic(args.out, np.ascontiguousarray(sheet), compress_level=6)
     print(f"contact sheet of {len(images)} scans: {args.out}")
@@ -111,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="PNG to write")
     p.add_argument("--max", type=int, default=12, help="at most this many scans (default 12)")
     p.add_argument("--columns", type=int, default=4)
+    p.add_argument("--truth", action="store_true", help="outline items (yellow) and anomalies (red)")
     p.set_defaults(func=_cmd_contact_sheet)
 
     p = sub.add_parser("render", help="load any scan (image or dual-energy pair) and write its rendering")

@@ -39,3 +39,20 @@ def contact_sheet(
         if captions:
             draw.text((x + 2, y + tile_h + 3), captions[i], fill=(230, 230, 230))
     return np.asarray(sheet)
+
+
+def outline_truth(rgb: np.ndarray, objects_mask: np.ndarray, anomalies_mask: np.ndarray) -> np.ndarray:
+    """The scan with ground truth drawn on it: item outlines yellow, anomaly outlines red.
+
+    Args:
+        rgb: uint8 (H, W, 3) false-colour scan.
+        objects_mask: (H, W) label map of electronics items (0 = none).
+        anomalies_mask: (H, W) label map of concealed anomalies (0 = none).
+    """
+    from skimage.segmentation import find_boundaries
+
+    out = rgb.copy()
+    out[find_boundaries(objects_mask, mode="inner")] = (255, 210, 0)
+    anomaly_edge = find_boundaries(anomalies_mask, mode="thick")
+    out[anomaly_edge] = (230, 0, 0)
+    return out
