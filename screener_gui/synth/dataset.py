@@ -65,6 +65,11 @@ def scan_name(index: int) -> str:
     return f"bag_{index:06d}"
 
 
+def _region(mask: np.ndarray) -> dict:
+    """COCO geometry of a mask: compressed RLE, area (pixels) and box."""
+    return {"rle": coco.encode(mask), "area": int(mask.sum()), "bbox": coco.bbox(mask)}
+
+
 def _write_one(job: tuple[Path, int, int, SynthSettings]) -> ScanRecord:
     out, seed, index, settings = job
     scan = generate_scan(seed, index, settings)
@@ -74,34 +79,22 @@ def _write_one(job: tuple[Path, int, int, SynthSettings]) -> ScanRecord:
     save_png_atomic(out / "raw" / f"{name}_low.png", scan.raw_low)
     save_png_atomic(out / "masks" / f"{name}_objects.png", scan.objects_mask)
     save_png_atomic(out / "masks" / f"{name}_anomalies.png", scan.anomalies_mask)
-    objects = []
-    for obj in scan.objects:
-        mask = scan.objects_mask == obj.index
-        objects.append(
-            {
-                "index": obj.index,
-                "category": obj.category,
-                "has_anomaly": obj.has_anomaly,
-                "rle": coco.encode(mask),
-                "area": int(mask.sum()),
-                "bbox": coco.bbox(mask),
-            }
-        )
-    anomalies = []
-    for a in scan.anomalies:
-        mask = scan.anomalies_mask == a.index
-        anomalies.append(
-            {
-                "index": a.index,
-                "object_index": a.object_index,
-                "kind": a.kind,
-                "description": a.description,
-                "subtlety": a.subtlety,
-                "rle": coco.encode(mask),
-                "area": int(mask.sum()),
-                "bbox": coco.bbox(mask),
-            }
-        )
+    objects = [
+        {"index": o.index, "category": o.category, "has_anomaly": o.has_anomaly}
+        | _region(scan.objects_mask == o.index)
+        for o in scan.objects
+    ]
+    anomalies = [
+        {
+            "index": a.index,
+            "object_index": a.object_index,
+            "kind": a.kind,
+            "description": a.description,
+            "subtlety": a.subtlety,
+        }
+        | _region(scan.anomalies_mask == a.index)
+        for a in scan.anomalies
+    ]
     h, w = scan.rgb.shape[:2]
     return ScanRecord(index, name, w, h, scan.bag_kind, tuple(objects), tuple(anomalies))
 

@@ -50,6 +50,13 @@ def _box_distance(u: np.ndarray, v: np.ndarray, half_w: float, half_h: float, ra
     return d
 
 
+def _ellipse(u: np.ndarray, v: np.ndarray, width: float, height: float, pixel_mm: float):
+    """(coverage, squared normalised radius) of an ellipse ``width`` x ``height`` centred at 0."""
+    a, b = width / 2, height / 2
+    k2 = (u / a) ** 2 + (v / b) ** 2
+    return _coverage((np.sqrt(k2) - 1) * min(a, b), pixel_mm), k2
+
+
 @dataclass(frozen=True)
 class Box(_Plain):
     """Rectangular slab ``width`` x ``height`` (mm, along u / v), ``thickness`` mm, rounded corners."""
@@ -106,10 +113,8 @@ class Ellipse(_Plain):
         return self.width / 2, self.height / 2
 
     def profile(self, u: np.ndarray, v: np.ndarray, pixel_mm: float) -> tuple[np.ndarray, np.ndarray]:
-        a, b = self.width / 2, self.height / 2
-        k = np.hypot(u / a, v / b)
-        d = (k - 1) * min(a, b)
-        return _coverage(d, pixel_mm), np.full_like(u, self.thickness)
+        coverage, _ = _ellipse(u, v, self.width, self.height, pixel_mm)
+        return coverage, np.full_like(u, self.thickness)
 
 
 @dataclass(frozen=True)
@@ -124,10 +129,8 @@ class Ellipsoid(_Plain):
         return self.width / 2, self.height / 2
 
     def profile(self, u: np.ndarray, v: np.ndarray, pixel_mm: float) -> tuple[np.ndarray, np.ndarray]:
-        a, b = self.width / 2, self.height / 2
-        k2 = (u / a) ** 2 + (v / b) ** 2
-        d = (np.sqrt(k2) - 1) * min(a, b)
-        return _coverage(d, pixel_mm), self.thickness * np.sqrt(np.clip(1 - k2, 0.02, 1))
+        coverage, k2 = _ellipse(u, v, self.width, self.height, pixel_mm)
+        return coverage, self.thickness * np.sqrt(np.clip(1 - k2, 0.02, 1))
 
 
 @dataclass(frozen=True)
