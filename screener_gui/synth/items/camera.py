@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from screener_gui.synth.canvas import Part, part
+from screener_gui.synth.canvas import part
 from screener_gui.synth.item import Cavity, Item
 from screener_gui.synth.items import components as c
 from screener_gui.synth.shapes import Box, Cylinder, Ellipse, Ellipsoid, Frame
@@ -36,21 +36,22 @@ def build(rng: np.random.Generator) -> Item:
     hw, hh = width / 2, height / 2
     xi, yi = hw - wall - 1.5, hh - wall - 1.5
 
-    outline = part(Box(width, height, sheets, radius), shell)
-    parts: list[Part] = c.shell_walls(width, height, radius, wall, depth - sheets, shell)
+    outline = part(c.Shell(width, height, sheets, radius, wall, depth - sheets), shell)
+    b = c.Builder()
     cavities: list[Cavity] = []
     if style == "compact":
-        _compact(parts, cavities, width, height, depth, xi, yi, rng)
+        _compact(b, cavities, width, height, depth, xi, yi, rng)
     else:
-        _interchangeable(parts, cavities, style, grip, width, height, depth, xi, yi, rng)
-    parts += c.screws_around(xi - 3, yi - 3, rng, int(rng.integers(5, 10)), 1.6, 4.0)
+        _interchangeable(b, cavities, style, grip, width, height, depth, xi, yi, rng)
+    c.screws_around(b, xi - 3, yi - 3, rng, int(rng.integers(5, 10)), 1.6, 4.0)
+    parts = b.parts()
     if rng.random() < 0.5:
         parts, cavities = c.mirror_x(parts), [c.mirror_cavity(k) for k in cavities]
     return Item("camera", outline, tuple(parts), tuple(cavities))
 
 
 def _lens(
-    parts: list[Part],
+    b: c.Builder,
     x: float,
     y: float,
     diameter: float,
@@ -58,23 +59,34 @@ def _lens(
     n_glass: int,
     rng: np.random.Generator,
 ) -> float:
-    """Barrel rings, focus motor and glass elements; returns the summed glass thickness (mm)."""
+    """Barrel rings, focus motor and glass elements; returns the summed glass thickness (mm).
+
+    The elements are merged by shape: the convex ones into one lens-shaped part whose centre
+    thickness is their sum, the flat ones (plates, meniscus lenses) into one disc.
+    """
     barrel = "aluminium" if rng.random() < 0.4 else "polycarbonate"
-    parts.append(c.ring(x, y, diameter, diameter - 3.0, length, barrel))
-    parts.append(c.ring(x, y, diameter - 9.0, diameter - 11.5, length * 0.7, "polycarbonate"))
-    parts.append(c.ring(x, y, diameter - 5.0, diameter - 14.0, 3.0, "steel"))
-    glass = 0.0
+    b.extend([c.ring(x, y, diameter, diameter - 3.0, length, barrel)])
+    b.extend([c.ring(x, y, diameter - 9.0, diameter - 11.5, length * 0.7, "polycarbonate")])
+    b.extend([c.ring(x, y, diameter - 5.0, diameter - 14.0, 3.0, "steel")])  # focus motor stator
+    convex = flat = 0.0
+    d_convex = d_flat = 0.0
     for k in range(n_glass):
         d = (diameter - 8.0) * (1.0 - 0.5 * k / max(n_glass, 1)) * rng.uniform(0.9, 1.0)
         t = rng.uniform(2.5, 8.0) * d / diameter
-        glass += t
-        parts.append(part(Ellipsoid(d, d, t) if rng.random() < 0.7 else Ellipse(d, d, t), "glass", x, y))
-    parts.append(part(Ellipse(diameter * 0.5, diameter * 0.5, 0.4), "steel", x, y))  # aperture blades
-    return glass
+        if rng.random() < 0.7:
+            convex, d_convex = convex + t, max(d_convex, d)
+        else:
+            flat, d_flat = flat + t, max(d_flat, d)
+    if convex:
+        b.add(Ellipsoid(d_convex, d_convex, convex), "glass", x, y)
+    if flat:
+        b.add(Ellipse(d_flat, d_flat, flat), "glass", x, y)
+    b.add(Ellipse(diameter * 0.5, diameter * 0.5, 0.4), "steel", x, y)  # aperture blades
+    return convex + flat
 
 
 def _interchangeable(
-    parts: list[Part],
+    b: c.Builder,
     cavities: list[Cavity],
     style: str,
     grip: float,
@@ -91,41 +103,46 @@ def _interchangeable(
     my = min(height * rng.uniform(0.04, 0.1), yi - mount_o / 2 - 1)
     lens_d = min(rng.uniform(60, 82), 2 * (yi - my) - 2, 2 * (xi - mx) - 2)
     lens_len = rng.uniform(45, 110)
-    glass = _lens(parts, mx, my, lens_d, lens_len, int(rng.integers(3, 7)), rng)
-    parts.append(c.ring(mx, my, mount_o, mount_o - 12, 4.0, "stainless"))
+    glass = _lens(b, mx, my, lens_d, lens_len, int(rng.integers(3, 7)), rng)
+    b.extend([c.ring(mx, my, mount_o, mount_o - 12, 4.0, "steel")])  # stainless bayonet
     for k in range(4):
         a = np.pi / 4 + k * np.pi / 2
-        parts.append(c.screw(mx + 0.45 * mount_o * np.cos(a), my + 0.45 * mount_o * np.sin(a), 1.6, 3.0))
+        c.screw(b, mx + 0.45 * mount_o * np.cos(a), my + 0.45 * mount_o * np.sin(a), 1.6, 3.0)
     # Sensor on its (stabiliser) plate, shutter, and the main board behind.
-    parts.append(part(Box(55.0, 45.0, 1.2, 2.0), "steel", mx, my))
-    parts.append(part(Box(48.0, 38.0, 1.5, 1.0), "ceramic", mx, my))
-    parts.append(part(Box(36.0, 24.0, 0.7), "silicon", mx, my))
-    parts.append(part(Box(40.0, 32.0, 0.4), "steel", mx, my - 2))
+    # Sensor on its steel stabiliser plate (with its coil magnets), shutter blades in front.
+    b.add(Box(55.0, 45.0, 1.2 + 0.4, 2.0), "steel", mx, my)  # plate and shutter merged
+    b.add(Box(48.0, 38.0, 1.5, 1.0), "fr4", mx, my)  # sensor package
+    b.add(Box(36.0, 24.0, 0.7), "silicon", mx, my)
+    for sx in (-1, 1):
+        b.add(Box(8.0, 14.0, 2.0, 0.5), "neodymium_magnet", mx + sx * 24.0, my)
     board_w = width - grip - 20
-    parts += c.circuit_board(mx + 2, 4.0, board_w, height * 0.7, 1.2, 0.1)
-    parts += c.chip(mx + board_w * 0.3, -height * 0.15, 15.0, 15.0, die=0.55)
-    parts += c.chip(mx - board_w * 0.3, height * 0.2, 12.0, 10.0, bga=False)
-    parts.append(part(Box(min(76.0, width - 40), 52.0, 2.0, 2.0), "lcd", mx + 4, 6.0))
+    c.circuit_board(b, mx + 2, 4.0, board_w, height * 0.7, 1.2, 0.12)
+    c.processor(b, mx + board_w * 0.3, -height * 0.15, 15.0, 15.0, die=0.55)
+    c.chip(b, mx - board_w * 0.3, height * 0.2, 12.0, 10.0, bga=False)
+    b.add(Box(min(76.0, width - 40), 52.0, 2.0, 2.0), "lcd", mx + 4, 6.0)
     top = -yi + 2
     if style == "dslr":
-        parts.append(part(Box(36.0, 24.0, 1.8), "glass", mx, my))  # mirror at 45°
+        b.add(Box(36.0, 24.0, 1.8), "glass", mx, my)  # mirror at 45°
         prism_y = max(my - mount_o / 2 - 10, top + 14)
-        parts.append(part(Box(44.0, 28.0, 26.0, 3.0), "glass", mx, prism_y))
-        fx = min(mx + 36, xi - 18)  # flash capacitor
-        parts.append(part(Cylinder(32.0, 13.0, wall=0.4), "aluminium", fx, top + 8))
-        parts.append(part(Cylinder(31.0, 12.0), "paper", fx, top + 8))
+        b.add(Box(44.0, 28.0, 26.0, 3.0), "glass", mx, prism_y)
+        fx = min(mx + 36, xi - 18)  # flash capacitor: aluminium can around paper-foil windings
+        b.add(Cylinder(32.0, 13.0, wall=0.4), "aluminium", fx, top + 8)
+        b.add(Cylinder(31.0, 12.0), "paper", fx, top + 8)
     else:
-        parts.append(part(Box(16.0, 12.0, 2.0), "lcd", mx - 30, top + 8))
-        parts.append(part(Box(20.0, 16.0, 8.0, 2.0), "glass", mx - 30, top + 8))
+        b.add(Box(16.0, 12.0, 2.0), "lcd", mx - 30, top + 8)
+        b.add(Box(20.0, 16.0, 8.0, 2.0), "glass", mx - 30, top + 8)
     # Battery standing in the grip, memory card slot beside it, tripod socket in the base.
     gx = -xi + grip / 2 + 1
-    parts.append(part(Box(21.0, 56.0, 2.0, 2.0), "abs", gx, 8.0))
-    parts.append(part(Box(19.0, 52.0, 34.0, 1.0), "li_ion_cell", gx, 8.0))
-    parts.append(part(Frame(19.0, 52.0, 0.4, 34.0, 1.0), "aluminium", gx, 8.0))
-    parts.append(part(Box(24.0, 32.0, 0.6), "steel", gx + 4, -yi + 20))
-    parts.append(part(Cylinder(8.0, 8.0, wall=1.2), "brass", mx, yi - 5.0, 90.0))
-    parts.append(part(Box(8.0, 5.0, 3.0), "steel", -xi + 3, top + 8))
-    parts.append(part(Box(8.0, 5.0, 3.0), "steel", xi - 3, top + 8))
+    # The cell stands on its end in the grip: the beam runs along the electrode stack, so the
+    # copper foils (:data:`c.FOIL_SHARE` of its volume) add up along the full 34 mm.
+    b.add(Box(21.0, 56.0, 2.0, 2.0), "polycarbonate", gx, 8.0)
+    b.add(Box(19.0, 52.0, 34.0 * (1 - c.FOIL_SHARE), 1.0), "li_ion_cell", gx, 8.0)
+    b.add(Box(18.0, 51.0, 34.0 * c.FOIL_SHARE, 1.0), "copper", gx, 8.0)
+    b.add(Frame(19.0, 52.0, 0.4, 34.0, 1.0), "aluminium", gx, 8.0)
+    b.add(Box(24.0, 32.0, 0.6), "steel", gx + 4, -yi + 20)
+    b.add(Cylinder(8.0, 8.0, wall=1.2), "steel", mx, yi - 5.0, 90.0)  # tripod socket
+    b.add(Box(8.0, 5.0, 3.0), "steel", -xi + 3, top + 8)
+    b.add(Box(8.0, 5.0, 3.0), "steel", xi - 3, top + 8)
 
     inner = 0.6 * (lens_d - 12)
     # Inside the barrel, between the glass groups (a hollowed-out lens).
@@ -140,7 +157,7 @@ def _interchangeable(
 
 
 def _compact(
-    parts: list[Part],
+    b: c.Builder,
     cavities: list[Cavity],
     width: float,
     height: float,
@@ -153,19 +170,21 @@ def _compact(
     lens_d = min(rng.uniform(30, 44), 2 * yi - 6)
     lx = xi - lens_d / 2 - rng.uniform(4, 14)
     ly = rng.uniform(-0.1, 0.1) * height
-    glass = _lens(parts, lx, ly, lens_d, depth * 0.7, 3, rng)
-    parts.append(part(Box(14.0, 12.0, 1.2), "ceramic", lx, ly))
-    parts.append(part(Box(8.0, 6.0, 0.6), "silicon", lx, ly))
-    parts += c.circuit_board(-width * 0.08, 0.0, width * 0.6, height * 0.72, 1.0, 0.08)
-    parts += c.chip(-width * 0.15, -height * 0.12, 12.0, 12.0, die=0.55)
-    parts.append(part(Box(width - 28, height - 12, 2.0, 2.0), "lcd", -2.0, 0.0))
+    glass = _lens(b, lx, ly, lens_d, depth * 0.7, 3, rng)
+    b.add(Box(14.0, 12.0, 1.2), "fr4", lx, ly)  # sensor package
+    b.add(Box(8.0, 6.0, 0.6), "silicon", lx, ly)
+    c.circuit_board(b, -width * 0.08, 0.0, width * 0.6, height * 0.72, 1.0, 0.1)
+    c.processor(b, -width * 0.15, -height * 0.12, 12.0, 12.0, die=0.55)
+    c.shield_can(b, -width * 0.15 + 16, -height * 0.12, 12.0, 10.0, 1.2)
+    b.add(Box(width - 28, height - 12, 2.0, 2.0), "lcd", -2.0, 0.0)
     bx = -xi + 16
-    parts.append(part(Box(28.0, 40.0, 8.0, 1.0), "li_ion_cell", bx, 2.0))
-    parts.append(part(Frame(29.0, 41.0, 0.4, 8.0, 1.0), "aluminium", bx, 2.0))
-    parts.append(part(Box(29.0, 41.0, 0.6, 1.0), "aluminium", bx, 2.0))
-    parts.append(part(Cylinder(28.0, 10.0, wall=0.4), "aluminium", bx + 26, -yi + 7))
-    parts.append(part(Cylinder(27.0, 9.0), "paper", bx + 26, -yi + 7))
-    parts.append(part(Cylinder(6.0, 6.5, wall=1.0), "steel", 0.0, yi - 4.0, 90.0))
+    b.add(Box(28.0, 40.0, 8.0, 1.0), "li_ion_cell", bx, 2.0)
+    b.add(Frame(29.0, 41.0, 0.4, 8.0, 1.0), "aluminium", bx, 2.0)
+    b.add(Box(29.0, 41.0, 0.6 + 0.3, 1.0), "aluminium", bx, 2.0)  # case and cathode foils
+    b.add(Box(27.0, 39.0, 8.0 * c.FOIL_SHARE, 1.0), "copper", bx, 2.0)
+    b.add(Cylinder(28.0, 10.0, wall=0.4), "aluminium", bx + 26, -yi + 7)
+    b.add(Cylinder(27.0, 9.0), "paper", bx + 26, -yi + 7)
+    b.add(Cylinder(6.0, 6.5, wall=1.0), "steel", 0.0, yi - 4.0, 90.0)
     cavities.append(
         Cavity(lx, ly, 0.6 * (lens_d - 12), 0.6 * (lens_d - 12), round(max(depth * 0.7 - glass - 4, 2.0), 2))
     )

@@ -1,13 +1,15 @@
 """Power banks: plastic or aluminium shell around 18650/21700 cells or pouch cells, a charge board.
 
-Frame: x along the cells (the charge board with its USB ports at +x), y across.
+Frame: x along the cells (the charge board with its USB ports at +x), y across. The cells are
+nearly all of it: steel cans, copper foils and NMC cathodes make them dark blue blocks, with the
+hollow core a lighter line along each cylindrical cell and the cap assembly a bar at one end.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from screener_gui.synth.canvas import Part, part
+from screener_gui.synth.canvas import part
 from screener_gui.synth.item import Cavity, Item
 from screener_gui.synth.items import components as c
 from screener_gui.synth.shapes import Box, Cylinder
@@ -22,7 +24,7 @@ def build(rng: np.random.Generator) -> Item:
     wall = 1.0 if metal else 1.8
     board_l = rng.uniform(16, 24)
     clear = wall + 1.0  # inner gap between the wall and the cells (mm)
-    parts: list[Part] = []
+    b = c.Builder()
     cavities: list[Cavity] = []
 
     if pouch:
@@ -34,7 +36,7 @@ def build(rng: np.random.Generator) -> Item:
         height = n_cells * cell_t + 4.0
         pack_x = -length / 2 + clear + cell_l / 2
         # Cells stacked along the beam: one pouch of the summed thickness.
-        parts += c.pouch_pack(pack_x, 0.0, cell_l, cell_w, n_cells * cell_t)
+        c.pouch_pack(b, pack_x, 0.0, cell_l, cell_w, n_cells * cell_t)
         pack_depth = n_cells * cell_t
         cavities.append(Cavity(pack_x, 0.0, cell_l - 4, cell_w - 4, round(pack_depth, 2)))
     else:
@@ -50,15 +52,12 @@ def build(rng: np.random.Generator) -> Item:
         height = cell[1] + 3.0
         pack_x = -length / 2 + clear + cols * (cell[0] + 1.0) / 2
         for j in range(cols):
-            for r in range(rows):
-                x = pack_x + (j - (cols - 1) / 2) * (cell[0] + 1.0)
-                y = (r - (rows - 1) / 2) * pitch
-                parts += c.cylindrical_cell(x, y, 0.0 if (r + j) % 2 else 180.0, cell)
+            c.cell_row(b, pack_x + (j - (cols - 1) / 2) * (cell[0] + 1.0), 0.0, 0.0, rows, pitch, cell)
         for j in range(cols + 1):
             x = pack_x + (j - cols / 2) * (cell[0] + 1.0)
-            parts.append(part(Box(0.6, rows * pitch - 3, 0.3 * 5), "nickel", x, 0.0))
+            b.add(Box(1.5, rows * pitch - 3, 0.6), "nickel", x, 0.0)  # spot-welded strips, folded
         if rows > 1 and rng.random() < 0.6:
-            parts.append(part(Box(cols * cell[0], rows * pitch, 1.0, 1.0), "abs", pack_x, 0.0))  # holder
+            b.add(Box(cols * cell[0], rows * pitch, 1.0, 1.0), "abs", pack_x, 0.0)  # holder
         # A threat can replace one of the cells (the cell is still drawn: the cavity is the volume).
         r = int(rng.integers(rows))
         cavities.append(
@@ -72,14 +71,17 @@ def build(rng: np.random.Generator) -> Item:
 
     # Rounder corners would cut into the corners of the cells and the board.
     radius = min(rng.uniform(2, 12), 3.4 * clear)
-    outline = part(Box(length, width, sheet, radius), shell_mat)
-    parts += c.shell_walls(length, width, radius, wall, height - sheet, shell_mat)
+    outline = part(c.Shell(length, width, sheet, radius, wall, height - sheet), shell_mat)
 
     # Charge board at +x: USB-A / USB-C / micro-USB ports facing out, inductor, controller, LEDs.
     bx = length / 2 - clear - board_l / 2
-    parts += c.circuit_board(bx, 0.0, board_l, width - 2 * clear - 1, 1.2, 0.07)
-    parts += c.chip(bx - board_l * 0.2, -width * 0.15, 5.0, 5.0, bga=False)
-    parts.append(c.inductor(bx - board_l * 0.25, width * 0.15, 6.0, 3.0))
+    c.circuit_board(b, bx, 0.0, board_l, width - 2 * clear - 1, 1.2, 0.07)
+    c.chip(b, bx - board_l * 0.2, -width * 0.15, 5.0, 5.0, bga=False)
+    b.add(Box(6.0, 6.0, 3.0, 0.5), "ferrite", bx - board_l * 0.25, width * 0.15)  # inductor
+    # Passives and their solder, and the MOSFETs of the boost converter.
+    c.passives(b, bx, 0.0, board_l * 0.7, width - 2 * clear - 8, rng, int(rng.integers(12, 20)))
+    for k in range(2):
+        c.chip(b, bx + board_l * 0.15, (k - 0.5) * 7.0, 3.0, 3.0)
     ports = (
         ["usb_c"]
         + (["usb_a"] if width > 30 else [])
@@ -89,8 +91,7 @@ def build(rng: np.random.Generator) -> Item:
     for k, kind in enumerate(ports):
         y = -width / 2 + clear + 3 + slot * (k + 0.5)
         depth = {"usb_a": 14.0, "usb_c": 7.5, "micro_usb": 5.5}[kind]
-        parts += c.port(length / 2 - clear - depth / 2 + 0.5, y, 0.0, kind)
-    for k in range(4):
-        parts.append(part(Box(1.6, 0.8, 0.8), "ceramic", bx - board_l * 0.4, (k - 1.5) * 3.0))
-    parts.append(part(Cylinder(board_l * 0.6, 1.2), "copper", bx - board_l * 0.6, width * 0.3, 0))
-    return Item("power_bank", outline, tuple(parts), tuple(cavities))
+        c.port(b, length / 2 - clear - depth / 2 + 0.5, y, 0.0, kind)
+    b.add(Box(2.0, 12.0, 0.8), "ceramic", bx - board_l * 0.4, 0.0)  # status LEDs
+    b.add(Cylinder(board_l * 0.6, 1.2), "copper", bx - board_l * 0.6, width * 0.3, 0)  # battery leads
+    return Item("power_bank", outline, tuple(b.parts()), tuple(cavities))
