@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from screener_gui.core.false_colour import MaterialClass, material_classes
 from screener_gui.core.physics import MATERIALS, Scanner
-from screener_gui.synth.canvas import Canvas, Part, pose
+from screener_gui.synth.canvas import Canvas, Part, part, pose
 from screener_gui.synth.item import Cavity, Item
 from screener_gui.synth.items import CATEGORIES, build_item, random_category
-from screener_gui.synth.shapes import Box
+from screener_gui.synth.items import components as c
+from screener_gui.synth.shapes import Box, Cylinder, Ellipse
 
 PIXEL_MM = 0.8
 SEEDS = range(20)
@@ -58,11 +60,16 @@ def _cavity_corners(cavity: Cavity) -> np.ndarray:
     return (pose(cavity.x_mm, cavity.y_mm, cavity.angle_deg) @ corners)[:2]
 
 
+def _pieces(item: Item) -> int:
+    """Parts, counting each piece of a cluster (many small pieces drawn as one part)."""
+    return sum(len(getattr(p.shape, "members", (p,))) for p in item.parts)
+
+
 def test_every_category_builds_an_item_of_its_class_for_every_seed(items: dict[str, list[Item]]) -> None:
     for cat, built in items.items():
         for item in built:
             assert item.category == cat
-            assert len(item.parts) >= 15, f"{cat} has too few parts to look like one"
+            assert _pieces(item) >= 15, f"{cat} has too few parts to look like one"
             assert item.cavities, f"{cat} offers nowhere to hide anything"
             for p in (item.outline, *item.parts):
                 assert p.material in MATERIALS
@@ -141,6 +148,103 @@ def test_laptops_hold_their_characteristic_parts(items: dict[str, list[Item]]) -
         assert {"li_ion_cell", "fr4", "copper", "steel", "lcd", "silicon"} <= materials
     with_fans = sum("polyester" in {p.material for p in item.parts} for item in items["laptop"])
     assert with_fans >= 15  # plastic impellers: all but a few fanless models
+
+
+def test_laptops_and_tablets_read_as_metal_from_their_internals() -> None:
+    # Display back plates, keyboard plates, boards, shields and cells, not the casing, make
+    # most of a laptop or tablet read as metal (a bare aluminium shell reads inorganic).
+    scanner = Scanner()
+    for cat in ("laptop", "tablet"):
+        shares = []
+        for seed in range(8):
+            canvas, _ = _draw(build_item(cat, np.random.default_rng(seed)))
+            high, low = scanner.transmission(canvas.paths)
+            classes = material_classes(high, low, scanner)[canvas.instances > 0]
+            shares.append(float(np.mean(classes >= MaterialClass.METAL)))
+        assert np.median(shares) >= 0.35, f"{cat}: metal share {shares}"
+
+
+def _paths_of(parts: list[Part], angle: float, mirror: bool = False) -> dict[str, np.ndarray]:
+    canvas = Canvas(300, 400, PIXEL_MM)
+    canvas.draw_all(c.mirror_x(parts) if mirror else parts, pose(160, 120, angle))
+    return canvas.paths
+
+
+def test_a_cluster_draws_exactly_what_its_pieces_would_as_parts() -> None:
+    rng = np.random.default_rng(0)
+    b = c.Builder()
+    alone: list[Part] = []
+    for k in range(30):
+        x, y = rng.uniform(-100, 100), rng.uniform(-60, 60)
+        kind = k % 5
+        if kind == 0:
+            w, h, a = rng.uniform(2, 15), rng.uniform(2, 10), rng.uniform(0, 180)
+            b.rect("steel", x, y, w, h, 1.0, a)
+            alone.append(part(Box(w, h, 1.0), "steel", x, y, a))
+        elif kind == 1:
+            d = rng.uniform(2, 8)
+            b.disc("steel", x, y, d, 2.0)
+            alone.append(part(Ellipse(d, d, 2.0), "steel", x, y))
+        elif kind == 2:
+            o = rng.uniform(6, 14)
+            b.ring("steel", x, y, o, 0.6 * o, 1.5)
+            alone.append(part(c.Annulus(o, 0.6 * o, 1.5), "steel", x, y))
+        elif kind == 3:
+            length, d, a = rng.uniform(10, 28), rng.uniform(2, 9), rng.uniform(0, 180)
+            b.cylinder("steel", x, y, length, d, a, wall=0.5, share=0.7)
+            alone.append(part(c.Scaled(Cylinder(length, d, wall=0.5), 0.7), "steel", x, y, a))
+        else:
+            c.screw(b, x, y, 2.0, 4.0)
+            alone.append(part(c.Stud(4.0, 1.4, 2.0, 4.0), "steel", x, y))
+    parts = b.parts()
+    assert len(parts) == 1 and isinstance(parts[0].shape, c.Cluster)
+    for angle, mirror in ((0.0, False), (37.0, False), (111.0, True)):
+        clustered, separate = (
+            _paths_of(parts, angle, mirror)["steel"],
+            _paths_of(alone, angle, mirror)["steel"],
+        )
+        np.testing.assert_allclose(clustered, separate, atol=2e-3)
+
+
+def test_a_row_of_cells_draws_what_single_cells_would() -> None:
+    row, single = c.Builder(), c.Builder()
+    c.cell_row(row, 0.0, 0.0, 90.0, 4, 18.7)
+    for k in range(4):
+        c.cell_into(single, (1.5 - k) * 18.7, 0.0, 90.0 if k % 2 else -90.0)
+    for angle in (0.0, 25.0):
+        a, b = _paths_of(row.parts(), angle), _paths_of(single.parts(), angle)
+        for material in ("li_ion_cell", "copper", "steel"):
+            assert a[material].sum() == pytest.approx(b[material].sum(), rel=0.01), material
+
+
+def test_a_shell_has_the_box_footprint_and_its_walls_at_the_rim() -> None:
+    shell = c.Shell(200.0, 120.0, 2.0, 8.0, 1.5, 15.0)
+    canvas, box = Canvas(260, 320, PIXEL_MM), Canvas(260, 320, PIXEL_MM)
+    canvas.draw(part(shell, "aluminium", 128, 104, 20), instance=1)
+    box.draw(part(Box(200.0, 120.0, 2.0, 8.0), "aluminium", 128, 104, 20), instance=1)
+    np.testing.assert_array_equal(canvas.instances, box.instances)
+    path = canvas.paths["aluminium"]
+    assert path.max() == pytest.approx(17.0, abs=0.1)  # sheets and a wall, edge-on
+    assert np.median(path[canvas.instances > 0]) == pytest.approx(2.0, abs=0.01)
+    # Volume: the sheets over the footprint plus the walls along the rim.
+    walls = 15.0 * (200 * 120 - 197 * 117 - (4 - np.pi) * (8**2 - 6.5**2))
+    expected = 2.0 * (200 * 120 - (4 - np.pi) * 8**2) + walls
+    assert path.sum() * PIXEL_MM**2 == pytest.approx(expected, rel=0.01)
+
+
+def test_a_perforated_plate_is_open_only_inside_its_margin() -> None:
+    plate = c.Perforated(190.0, 95.0, 0.5, (19.05, 19.05), (8.0, 6.0), 0.0, 4.76, 3.0)
+    canvas = Canvas(150, 260, PIXEL_MM)
+    canvas.draw(part(plate, "steel", 100, 60), instance=1)
+    path = canvas.paths["steel"]
+    inside = canvas.instances > 0
+    open_share = float(np.mean(path[inside] < 0.05))
+    assert 0.08 < open_share < 0.2  # 8 x 6 mm openings on a 19 mm lattice: ~13 %
+    # Pixels 1–2 mm inside the plate's edge: no opening reaches into the 3 mm margin.
+    y, x = (np.indices(path.shape) + 0.5) * PIXEL_MM
+    to_edge = np.minimum(95 - np.abs(x - 100), 47.5 - np.abs(y - 60))
+    band = (to_edge > 1.0) & (to_edge < 2.0)
+    assert band.sum() > 500 and path[band].min() == pytest.approx(0.5, abs=1e-3)
 
 
 def test_battery_attenuates_more_than_an_empty_cavity() -> None:

@@ -108,8 +108,8 @@ def _interchangeable(
     for k in range(4):
         a = np.pi / 4 + k * np.pi / 2
         c.screw(b, mx + 0.45 * mount_o * np.cos(a), my + 0.45 * mount_o * np.sin(a), 1.6, 3.0)
-    # Sensor on its (stabiliser) plate, shutter, and the main board behind.
-    # Sensor on its steel stabiliser plate (with its coil magnets), shutter blades in front.
+    # Sensor on its steel stabiliser plate (with its coil magnets), shutter blades in front,
+    # and the main board behind.
     b.add(Box(55.0, 45.0, 1.2 + 0.4, 2.0), "steel", mx, my)  # plate and shutter merged
     b.add(Box(48.0, 38.0, 1.5, 1.0), "fr4", mx, my)  # sensor package
     b.add(Box(36.0, 24.0, 0.7), "silicon", mx, my)
@@ -133,8 +133,7 @@ def _interchangeable(
         b.add(Box(20.0, 16.0, 8.0, 2.0), "glass", mx - 30, top + 8)
     # Battery standing in the grip, memory card slot beside it, tripod socket in the base.
     gx = -xi + grip / 2 + 1
-    # The cell stands on its end in the grip: the beam runs along the electrode stack, so the
-    # copper foils (:data:`c.FOIL_SHARE` of its volume) add up along the full 34 mm.
+    # The pack in its plastic case: the cell's copper foils are FOIL_SHARE of its volume.
     b.add(Box(21.0, 56.0, 2.0, 2.0), "polycarbonate", gx, 8.0)
     b.add(Box(19.0, 52.0, 34.0 * (1 - c.FOIL_SHARE), 1.0), "li_ion_cell", gx, 8.0)
     b.add(Box(18.0, 51.0, 34.0 * c.FOIL_SHARE, 1.0), "copper", gx, 8.0)
@@ -180,7 +179,7 @@ def _compact(
     bx = -xi + 16
     b.add(Box(28.0, 40.0, 8.0, 1.0), "li_ion_cell", bx, 2.0)
     b.add(Frame(29.0, 41.0, 0.4, 8.0, 1.0), "aluminium", bx, 2.0)
-    b.add(Box(29.0, 41.0, 0.6 + 0.3, 1.0), "aluminium", bx, 2.0)  # case and cathode foils
+    b.add(Box(29.0, 41.0, 0.6, 1.0), "aluminium", bx, 2.0)  # the pack's case, top and bottom
     b.add(Box(27.0, 39.0, 8.0 * c.FOIL_SHARE, 1.0), "copper", bx, 2.0)
     b.add(Cylinder(28.0, 10.0, wall=0.4), "aluminium", bx + 26, -yi + 7)
     b.add(Cylinder(27.0, 9.0), "paper", bx + 26, -yi + 7)

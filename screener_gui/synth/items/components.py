@@ -60,27 +60,6 @@ _MAX_MEMBER_MM = 30.0
 # --- Shapes --------------------------------------------------------------------------------
 
 
-class _Scratch:
-    """Reused float32 work buffers for the intermediate steps of large shapes.
-
-    Fresh multi-megabyte temporaries can cost page faults on every draw; these stay mapped.
-    Only intermediates live here: what a profile returns is always a fresh array.
-    """
-
-    def __init__(self) -> None:
-        self._buffers: dict[int, np.ndarray] = {}
-
-    def get(self, slot: int, shape: tuple[int, ...]) -> np.ndarray:
-        size = math.prod(shape)
-        buffer = self._buffers.get(slot)
-        if buffer is None or buffer.size < size:
-            buffer = self._buffers[slot] = np.empty(max(size, 1 << 16), np.float32)
-        return buffer[:size].reshape(shape)
-
-
-_SCRATCH = _Scratch()
-
-
 def _floats(values: Iterable[float]) -> tuple[float, ...]:
     return tuple(float(x) for x in values)
 
@@ -197,7 +176,7 @@ class CellRow:
         r = self.diameter / 2
         # Offset from the nearest cylinder's axis.
         first = -(self.count - 1) * self.pitch / 2
-        dv = np.subtract(v, f32(first), out=_SCRATCH.get(0, v.shape))
+        dv = np.subtract(v, f32(first))
         dv *= f32(1 / self.pitch)
         np.rint(dv, out=dv)
         np.clip(dv, 0, self.count - 1, out=dv)
@@ -207,23 +186,24 @@ class CellRow:
         # Coverage: inside the cylinder's outline (length along u, diameter along v).
         d = np.abs(u)
         d -= f32(self.length / 2)
-        q = np.abs(dv, out=_SCRATCH.get(1, v.shape))
+        q = np.abs(dv)
         q -= f32(r)
         np.maximum(d, q, out=d)
         coverage = _inner_coverage(d, pixel_mm)
         # Chord through the cylinder, minus the bore of a tube; never below a sliver.
         dv *= dv
+        # (np.clip with both bounds is much faster than np.maximum on arrays with negatives)
         chord = np.subtract(f32(r * r), dv)
-        np.maximum(chord, 0.0, out=chord)
+        np.clip(chord, 0.0, r * r, out=chord)
         np.sqrt(chord, out=chord)
         if self.wall > 0:
             ri = max(r - self.wall, 0.0)
             bore = np.subtract(f32(ri * ri), dv, out=dv)
-            np.maximum(bore, 0.0, out=bore)
+            np.clip(bore, 0.0, ri * ri, out=bore)
             np.sqrt(bore, out=bore)
             chord -= bore
         chord *= f32(2 * self.share)
-        np.maximum(chord, f32(min(r, pixel_mm) * 0.3 * self.share), out=chord)
+        np.clip(chord, min(r, pixel_mm) * 0.3 * self.share, 2 * r * self.share, out=chord)
         return coverage, chord
 
 
@@ -256,14 +236,13 @@ class Perforated:
         return self.width / 2, self.height / 2
 
     def profile(self, u: np.ndarray, v: np.ndarray, pixel_mm: float) -> tuple[np.ndarray, np.ndarray]:
-        # In place throughout, intermediates in reused buffers: on large windows fresh
-        # temporaries cost more than the arithmetic.
-        f32, shape = np.float32, u.shape
+        # Arithmetic in place where it can be: fewer temporaries over a large window.
+        f32 = np.float32
         hw, hh = self.width / 2, self.height / 2
         (pu, pv), (hu, hv) = self.pitch, self.hole
         coverage = np.abs(u)
         coverage -= f32(hw)
-        q = np.abs(v, out=_SCRATCH.get(0, shape))
+        q = np.abs(v)
         q -= f32(hh)
         np.maximum(coverage, q, out=coverage)
         _inner_coverage(coverage, pixel_mm)
@@ -273,24 +252,24 @@ class Perforated:
         k_lo, k_hi = -math.floor(reach), math.floor(reach - 1 if self.stagger else reach)
         if n_v < 0 or k_hi < k_lo:
             return coverage, np.full((1, 1), self.thickness, f32)
-        row = np.multiply(v, f32(1 / pv), out=_SCRATCH.get(1, shape))
+        row = np.multiply(v, f32(1 / pv))
         np.rint(row, out=row)
         np.clip(row, -n_v, n_v, out=row)
-        dv = np.multiply(row, f32(-pv), out=_SCRATCH.get(2, shape))
+        dv = np.multiply(row, f32(-pv))
         dv += v
         np.abs(dv, out=dv)
         dv -= f32(hv / 2)
         if self.stagger:  # each row shifted by a multiple of the stagger, modulo the pitch
             row *= f32(self.stagger)
             # row modulo the pitch (np.remainder is many times slower than this)
-            k = np.multiply(row, f32(1 / pu), out=_SCRATCH.get(3, shape))
+            k = np.multiply(row, f32(1 / pu))
             np.floor(k, out=k)
             k *= f32(-pu)
             row += k
             uu = np.subtract(u, row, out=row)
         else:
             uu = u
-        du = np.multiply(uu, f32(1 / pu), out=_SCRATCH.get(3, shape))
+        du = np.multiply(uu, f32(1 / pu))
         np.rint(du, out=du)
         np.clip(du, k_lo, k_hi, out=du)
         du *= f32(-pu)
@@ -388,7 +367,7 @@ class Cluster:
                 np.maximum.at(cov, index[sel], d)
                 np.add.at(acc, index[sel], path)
             # Path = coverage x thickness: the thickness is the summed path over the largest coverage.
-            np.maximum(cov, np.float32(1e-6), out=cov)
+            np.clip(cov, 1e-6, 1.0, out=cov)
             acc /= cov
         return cov.reshape(rows, cols), acc.reshape(rows, cols)
 
@@ -491,7 +470,7 @@ class Annulus:
 
     def profile(self, u: np.ndarray, v: np.ndarray, pixel_mm: float) -> tuple[np.ndarray, np.ndarray]:
         r = np.multiply(u, u)
-        r += np.multiply(v, v, out=_SCRATCH.get(0, v.shape))
+        r += np.multiply(v, v)
         np.sqrt(r, out=r)  # np.hypot guards against overflow and is much slower
         hole = r - np.float32(self.inner / 2)
         r -= np.float32(self.outer / 2)

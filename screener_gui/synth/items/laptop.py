@@ -266,7 +266,7 @@ def _mainboard(
         vx = cx - cw / 2 + 4 + 8.5 * k
         c.inductor(b, vx, vy, 6.5, 3.5)
         c.chip(b, vx, vy + (6.0 if vy > cy else -6.0), 4.0, 5.0, bga=False)
-    # Passives everywhere, densest around the processors.
+    # Fields of passives (capacitors, resistors) over the board.
     for _ in range(int(rng.integers(4, 7))):
         c.passives(
             b,
@@ -279,7 +279,7 @@ def _mainboard(
             angle=90.0 * int(rng.integers(2)),
         )
     # Chipset (PCH), embedded controller, audio codec under a shield, small logic.
-    c.processor(b, cx - cw / 2 - 22, by + rng.uniform(-0.3, 0.3) * bh, 20.0, 20.0, die=0.35)  # chipset
+    c.processor(b, cx - cw / 2 - 22, by + rng.uniform(-0.3, 0.3) * bh, 20.0, 20.0, die=0.35)
     ex, ey = bx + rng.uniform(-0.3, 0.1) * bw, by + rng.uniform(-0.35, 0.35) * bh
     c.chip(b, ex, ey, 10.0, 10.0, bga=False)
     c.shield_can(b, ex - 22, ey, 16.0, 14.0)
@@ -304,7 +304,7 @@ def _mainboard(
         stacked = 2 if lay.base_h > 16 else 1
         ry = by + rng.uniform(-0.2, 0.2) * bh
         b.add(Box(67.6, 30.0, 1.0 * stacked, 1.0), "fr4", rx, ry)
-        # Copper planes, gold fingers, socket contacts (phosphor bronze) and latches.
+        # The modules' copper planes, gold fingers and socket contacts; the socket's steel latches.
         b.add(Box(68.0, 30.0, 0.1 * stacked + 0.3), "copper", rx, ry + 1.0)
         for sx in (-1, 1):
             b.rect("steel", rx + sx * 36.0, ry + 6.0, 4.0, 12.0, 0.4 * stacked)
@@ -316,7 +316,7 @@ def _mainboard(
             c.chip(b, cx - cw / 2 - 10 - 14 * k, cy + (k % 2) * 16, 12.0, 14.0, die=0.7)
         c.shield_can(b, (mx0 + cx - cw / 2 - 10) / 2, cy + 8, 14 * 3 + 16, 34.0)
 
-    # M.2 SSD: controller, two flash packages, copper planes; its retaining screw.
+    # M.2 SSD: controller, two flash packages; its retaining screw.
     ssd_x, ssd_y = rx + rng.uniform(-10, 25), y1 - 15.0
     b.add(Box(80.0, 22.0, 0.8, 1.0), "fr4", ssd_x, ssd_y)  # 4 thin copper layers: hardly any copper
     c.chip(b, ssd_x - 28, ssd_y, 9.0, 9.0, die=0.6)
@@ -423,7 +423,7 @@ def _battery(lay: _Layout, bay_right: float, rng: np.random.Generator) -> None:
         thickness = float(np.clip(rng.uniform(4.0, 7.5), 3.0, lay.base_h - 7.0))
     bx = x0 + 4 + w / 2 + rng.uniform(0, max(avail_w - w, 0))
     by = y0 + 2 + d / 2 + rng.uniform(0, max(avail_d - d, 0))
-    # Protection board (BMS) along the back edge: its copper, MOSFETs, fuel gauge.
+    # Protection board (BMS) along the back edge: MOSFETs and fuel gauge.
     bms_y, bms_w = by - d / 2 + (5.0 if cells else 3.5), min(w - 8, rng.uniform(50, 90))
     b.add(Box(bms_w, 6.0, 1.2), "fr4", bx, bms_y)
     for k in range(3):  # MOSFETs and fuel gauge

@@ -4,8 +4,8 @@ Frame: x along the phone's length (top of the phone at -x), y across. The mainbo
 stacked in the top third beside the cameras, the battery fills the middle, the speaker,
 vibration motor and USB-C port sit at the bottom. The mid-frame (aluminium, with a thin
 stainless plate under the display) and the frame's rails make even the thinnest phone read as
-metal; the stacked board under its shield cans, the camera modules and the vibration motor's
-tungsten-steel mass are the darkest spots.
+metal; the stacked board under its shield can, the camera modules and the vibration motor's
+steel mass are the darkest spots.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def build(rng: np.random.Generator) -> Item:
         b.extend([c.ring(bat_x - 8, 0.0, coil_d, coil_d * 0.45, 0.25, "copper")])
         b.add(Ellipse(coil_d, coil_d, 0.2), "ferrite", bat_x - 8, 0.0)
 
-    # Bottom: loudspeaker, vibration motor (steel case, tungsten mass, magnets), USB-C port;
+    # Bottom: loudspeaker, vibration motor (steel case and mass, magnets), USB-C port;
     # SIM tray on a side, flex cable along the battery.
     spk_x = xi - 10
     c.speaker(b, spk_x, yi - 12, 16.0, 20.0, 3.0, "neodymium_magnet")
