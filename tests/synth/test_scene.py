@@ -64,8 +64,8 @@ def test_anomalies_change_the_attenuation_where_they_are():
         hidden = np.zeros(with_high.shape, bool)
         for path in scene.hidden.paths.values():
             hidden |= path > 0
-        # Nowhere else does anything change.
-        np.testing.assert_array_equal(with_high[~hidden], without_high[~hidden])
+        # Nowhere else does anything change (up to float32 summation order).
+        np.testing.assert_allclose(with_high[~hidden], without_high[~hidden], rtol=1e-5)
         checked += 1
     assert checked >= 3
 
