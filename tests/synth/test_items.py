@@ -10,7 +10,9 @@ from screener_gui.core.physics import MATERIALS, Scanner
 from screener_gui.synth.canvas import Canvas, Part, part, pose
 from screener_gui.synth.item import Cavity, Item
 from screener_gui.synth.items import CATEGORIES, build_item, random_category
+from screener_gui.synth.items import builder as bld
 from screener_gui.synth.items import components as c
+from screener_gui.synth.items import item_shapes as ishapes
 from screener_gui.synth.shapes import Box, Cylinder, Ellipse
 
 PIXEL_MM = 0.8
@@ -166,7 +168,7 @@ def test_laptops_and_tablets_read_as_metal_from_their_internals() -> None:
 
 def _paths_of(parts: list[Part], angle: float, mirror: bool = False) -> dict[str, np.ndarray]:
     canvas = Canvas(300, 400, PIXEL_MM)
-    canvas.draw_all(c.mirror_x(parts) if mirror else parts, pose(160, 120, angle))
+    canvas.draw_all(bld.mirror_x(parts) if mirror else parts, pose(160, 120, angle))
     return canvas.paths
 
 
@@ -188,16 +190,16 @@ def test_a_cluster_draws_exactly_what_its_pieces_would_as_parts() -> None:
         elif kind == 2:
             o = rng.uniform(6, 14)
             b.ring("steel", x, y, o, 0.6 * o, 1.5)
-            alone.append(part(c.Annulus(o, 0.6 * o, 1.5), "steel", x, y))
+            alone.append(part(ishapes.Annulus(o, 0.6 * o, 1.5), "steel", x, y))
         elif kind == 3:
             length, d, a = rng.uniform(10, 28), rng.uniform(2, 9), rng.uniform(0, 180)
             b.cylinder("steel", x, y, length, d, a, wall=0.5, share=0.7)
-            alone.append(part(c.Scaled(Cylinder(length, d, wall=0.5), 0.7), "steel", x, y, a))
+            alone.append(part(ishapes.Scaled(Cylinder(length, d, wall=0.5), 0.7), "steel", x, y, a))
         else:
             c.screw(b, x, y, 2.0, 4.0)
-            alone.append(part(c.Stud(4.0, 1.4, 2.0, 4.0), "steel", x, y))
+            alone.append(part(ishapes.Stud(4.0, 1.4, 2.0, 4.0), "steel", x, y))
     parts = b.parts()
-    assert len(parts) == 1 and isinstance(parts[0].shape, c.Cluster)
+    assert len(parts) == 1 and isinstance(parts[0].shape, ishapes.Cluster)
     for angle, mirror in ((0.0, False), (37.0, False), (111.0, True)):
         clustered, separate = (
             _paths_of(parts, angle, mirror)["steel"],
@@ -218,7 +220,7 @@ def test_a_row_of_cells_draws_what_single_cells_would() -> None:
 
 
 def test_a_shell_has_the_box_footprint_and_its_walls_at_the_rim() -> None:
-    shell = c.Shell(200.0, 120.0, 2.0, 8.0, 1.5, 15.0)
+    shell = ishapes.Shell(200.0, 120.0, 2.0, 8.0, 1.5, 15.0)
     canvas, box = Canvas(260, 320, PIXEL_MM), Canvas(260, 320, PIXEL_MM)
     canvas.draw(part(shell, "aluminium", 128, 104, 20), instance=1)
     box.draw(part(Box(200.0, 120.0, 2.0, 8.0), "aluminium", 128, 104, 20), instance=1)
@@ -233,7 +235,7 @@ def test_a_shell_has_the_box_footprint_and_its_walls_at_the_rim() -> None:
 
 
 def test_a_perforated_plate_is_open_only_inside_its_margin() -> None:
-    plate = c.Perforated(190.0, 95.0, 0.5, (19.05, 19.05), (8.0, 6.0), 0.0, 4.76, 3.0)
+    plate = ishapes.Perforated(190.0, 95.0, 0.5, (19.05, 19.05), (8.0, 6.0), 0.0, 4.76, 3.0)
     canvas = Canvas(150, 260, PIXEL_MM)
     canvas.draw(part(plate, "steel", 100, 60), instance=1)
     path = canvas.paths["steel"]

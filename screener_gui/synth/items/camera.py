@@ -11,7 +11,9 @@ import numpy as np
 
 from screener_gui.synth.canvas import part
 from screener_gui.synth.item import Cavity, Item
+from screener_gui.synth.items import builder as bld
 from screener_gui.synth.items import components as c
+from screener_gui.synth.items import item_shapes as ishapes
 from screener_gui.synth.shapes import Box, Cylinder, Ellipse, Ellipsoid, Frame
 
 # Body width, height, depth ranges (mm), grip width, share.
@@ -36,7 +38,7 @@ def build(rng: np.random.Generator) -> Item:
     hw, hh = width / 2, height / 2
     xi, yi = hw - wall - 1.5, hh - wall - 1.5
 
-    outline = part(c.Shell(width, height, sheets, radius, wall, depth - sheets), shell)
+    outline = part(ishapes.Shell(width, height, sheets, radius, wall, depth - sheets), shell)
     b = c.Builder()
     cavities: list[Cavity] = []
     if style == "compact":
@@ -46,7 +48,7 @@ def build(rng: np.random.Generator) -> Item:
     c.screws_around(b, xi - 3, yi - 3, rng, int(rng.integers(5, 10)), 1.6, 4.0)
     parts = b.parts()
     if rng.random() < 0.5:
-        parts, cavities = c.mirror_x(parts), [c.mirror_cavity(k) for k in cavities]
+        parts, cavities = bld.mirror_x(parts), [bld.mirror_cavity(k) for k in cavities]
     return Item("camera", outline, tuple(parts), tuple(cavities))
 
 
@@ -148,7 +150,7 @@ def _interchangeable(
     cavities.append(Cavity(mx, my, inner, inner, round(float(np.clip(lens_len - glass - 8, 3.0, 35.0)), 2)))
     box = 30.0 if style == "dslr" else 24.0
     cavities.append(Cavity(mx, my, box, box, round(depth * (0.4 if style == "dslr" else 0.25), 2)))
-    side = c.cavity_between(
+    side = bld.cavity_between(
         gx + 11.5, -yi + 38, mx - mount_o / 2 - 2, yi - 3, min(depth - 12, 30.0), min_side_mm=10
     )
     if side is not None:
@@ -187,7 +189,7 @@ def _compact(
     cavities.append(
         Cavity(lx, ly, 0.6 * (lens_d - 12), 0.6 * (lens_d - 12), round(max(depth * 0.7 - glass - 4, 2.0), 2))
     )
-    side = c.cavity_between(
+    side = bld.cavity_between(
         bx + 16, -yi + 15, lx - lens_d / 2 - 3, yi - 3, min(depth - 10, 25.0), min_side_mm=8
     )
     if side is not None:

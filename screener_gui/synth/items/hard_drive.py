@@ -14,7 +14,9 @@ import numpy as np
 
 from screener_gui.synth.canvas import part
 from screener_gui.synth.item import Cavity, Item
+from screener_gui.synth.items import builder as bld
 from screener_gui.synth.items import components as c
+from screener_gui.synth.items import item_shapes as ishapes
 from screener_gui.synth.shapes import Box, Ellipse, Polygon
 
 
@@ -53,7 +55,7 @@ def build_form(form_name: str, rng: np.random.Generator, height_mm: float | None
     hl, hw = f.length / 2, f.width / 2
     ws = f.width / 101.6
     b = c.Builder()
-    outline = part(c.Shell(f.length, f.width, f.floor, 1.0, f.wall, height - f.floor), "aluminium")
+    outline = part(ishapes.Shell(f.length, f.width, f.floor, 1.0, f.wall, height - f.floor), "aluminium")
     cover_material, cover_t = f.cover
     if form_name == "3.5" and rng.random() < 0.3:
         cover_material, cover_t = "aluminium", 1.5  # sealed helium drives
@@ -124,13 +126,13 @@ def build_form(form_name: str, rng: np.random.Generator, height_mm: float | None
 
     free = height - f.floor - cover_t - stack - 2.0  # above the platter stack, under the cover
     cavities = [Cavity(sx, sy, d * 0.66, d * 0.66, round(max(free, 1.0), 2))]
-    corner = c.cavity_between(
+    corner = bld.cavity_between(
         sx + d / 2 + 2, -hw + f.wall + 2.5, hl - f.wall - 2.5, py - 14 * ws, height - f.floor - cover_t - 2
     )
     if corner is not None:
         cavities.append(corner)
     parts = b.parts()
     if rng.random() < 0.5:
-        parts = c.mirror_x(parts)
-        cavities = [c.mirror_cavity(k) for k in cavities]
+        parts = bld.mirror_x(parts)
+        cavities = [bld.mirror_cavity(k) for k in cavities]
     return Item("hard_drive", outline, tuple(parts), tuple(cavities))

@@ -20,8 +20,10 @@ import numpy as np
 
 from screener_gui.synth.canvas import part, pose
 from screener_gui.synth.item import Cavity, Item
+from screener_gui.synth.items import builder as bld
 from screener_gui.synth.items import components as c
 from screener_gui.synth.items import hard_drive
+from screener_gui.synth.items import item_shapes as ishapes
 from screener_gui.synth.shapes import Box, Cylinder, Frame
 
 # Diagonal (inch), outer width and depth ranges (mm), share of laptops.
@@ -90,7 +92,7 @@ def build(rng: np.random.Generator) -> Item:
     radius = rng.uniform(*chassis.radius)
 
     sheets = rng.uniform(*chassis.sheets)
-    outline = part(c.Shell(width, depth, sheets, radius, chassis.wall, base_h + lid_h), material)
+    outline = part(ishapes.Shell(width, depth, sheets, radius, chassis.wall, base_h + lid_h), material)
     xi, yi = width / 2 - chassis.wall - 1.5, depth / 2 - chassis.wall - 1.5
     odd = diag >= 15.6 and base_h >= 19.0 and rng.random() < 0.4
     back_depth = 2 * yi * rng.uniform(0.44, 0.52)
@@ -110,7 +112,7 @@ def build(rng: np.random.Generator) -> Item:
 
     parts, cavities = lay.b.parts(), lay.cavities
     if rng.random() < 0.5:
-        parts, cavities = c.mirror_x(parts), [c.mirror_cavity(k) for k in cavities]
+        parts, cavities = bld.mirror_x(parts), [bld.mirror_cavity(k) for k in cavities]
     return Item("laptop", outline, tuple(parts), tuple(cavities))
 
 
@@ -150,7 +152,7 @@ def _keyboard_and_trackpad(lay: _Layout, rng: np.random.Generator) -> None:
     material, t = ("steel", rng.uniform(0.4, 0.6)) if steel else ("aluminium", rng.uniform(0.6, 0.9))
     hole = (rng.uniform(6.0, 9.0), rng.uniform(4.5, 7.0))
     stagger = _KEY_PITCH * (0.25, 0.5)[int(rng.integers(2))]
-    plate = c.Perforated(kw, kh, t, (_KEY_PITCH, _KEY_PITCH), hole, 0.0, stagger, 3.0)
+    plate = ishapes.Perforated(kw, kh, t, (_KEY_PITCH, _KEY_PITCH), hole, 0.0, stagger, 3.0)
     b.add(plate, material, 0, top + kh / 2)
     # The gap between keyboard and mainboard: a thin, wide hiding place.
     gap = rng.uniform(2.0, 4.0)
@@ -454,9 +456,9 @@ def _battery(lay: _Layout, bay_right: float, rng: np.random.Generator) -> None:
             magnet = "neodymium_magnet" if rng.random() < 0.7 else "ferrite"
             c.speaker(b, corner_x, y1 - spk[1] / 2 - 2, spk[0], spk[1], lay.free_h, magnet)
         top = y1 - spk[1] - 6 if has_speaker else y1 - 2
-        cavity = c.cavity_between(inner + sx * 2, y0 + 2, outer - sx * 2, top, lay.free_h)
+        cavity = bld.cavity_between(inner + sx * 2, y0 + 2, outer - sx * 2, top, lay.free_h)
         if cavity is not None:
             lay.cavities.append(cavity)
-    front = c.cavity_between(bx - w / 2 + 2, by + d / 2 + 2, bx + w / 2 - 2, y1 - 2, lay.free_h - 3)
+    front = bld.cavity_between(bx - w / 2 + 2, by + d / 2 + 2, bx + w / 2 - 2, y1 - 2, lay.free_h - 3)
     if front is not None:
         lay.cavities.append(front)

@@ -14,7 +14,9 @@ import numpy as np
 
 from screener_gui.synth.canvas import part
 from screener_gui.synth.item import Cavity, Item
+from screener_gui.synth.items import builder as bld
 from screener_gui.synth.items import components as c
+from screener_gui.synth.items import item_shapes as ishapes
 from screener_gui.synth.shapes import Box, Ellipse
 
 # Length, width, thickness (mm) of common models.
@@ -44,7 +46,7 @@ def build(rng: np.random.Generator) -> Item:
 
     outline = part(Box(length, width, back[1], radius), back[0])
     # The frame (rails, aluminium or stainless) around the back: a shell of its own, no sheets.
-    b.add(c.Shell(length, width, 0.0, radius, rim[1], thickness - 1.2), rim[0])
+    b.add(ishapes.Shell(length, width, 0.0, radius, rim[1], thickness - 1.2), rim[0])
     # Mid-frame (its pockets and ribs averaged) with the display's stainless support plate,
     # then the display: cover glass and the OLED / LCD stack.
     inner = (length - 2 * rim[1], width - 2 * rim[1])
@@ -97,15 +99,15 @@ def build(rng: np.random.Generator) -> Item:
 
     free = max(thickness - back[1] - 2.4, 1.0)
     cavities = [Cavity(bat_x, 0.0, bat_x1 - bat_x0 - 2, bat_w - 2, round(bat_t, 2))]
-    side = c.cavity_between(
+    side = bld.cavity_between(
         bx - board_l / 2 + 22, -yi + 2.5, bx + board_l / 2, by - board_w / 2 - 1, free, min_side_mm=6
     )
     if side is not None:
         cavities.append(side)
-    bottom = c.cavity_between(bat_x1 + 2, -yi + 29, xi - 2, yi - 24, free, min_side_mm=6)
+    bottom = bld.cavity_between(bat_x1 + 2, -yi + 29, xi - 2, yi - 24, free, min_side_mm=6)
     if bottom is not None:
         cavities.append(bottom)
     parts = b.parts()
     if rng.random() < 0.5:
-        parts, cavities = c.mirror_x(parts), [c.mirror_cavity(k) for k in cavities]
+        parts, cavities = bld.mirror_x(parts), [bld.mirror_cavity(k) for k in cavities]
     return Item("phone", outline, tuple(parts), tuple(cavities))

@@ -12,6 +12,7 @@ import numpy as np
 from screener_gui.synth.canvas import part
 from screener_gui.synth.item import Cavity, Item
 from screener_gui.synth.items import components as c
+from screener_gui.synth.items import item_shapes as ishapes
 from screener_gui.synth.shapes import Box, Cylinder
 
 
@@ -71,7 +72,7 @@ def build(rng: np.random.Generator) -> Item:
 
     # Rounder corners would cut into the corners of the cells and the board.
     radius = min(rng.uniform(2, 12), 3.4 * clear)
-    outline = part(c.Shell(length, width, sheet, radius, wall, height - sheet), shell_mat)
+    outline = part(ishapes.Shell(length, width, sheet, radius, wall, height - sheet), shell_mat)
 
     # Charge board at +x: USB-A / USB-C / micro-USB ports facing out, inductor, controller, LEDs.
     bx = length / 2 - clear - board_l / 2

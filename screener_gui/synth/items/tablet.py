@@ -12,7 +12,9 @@ import numpy as np
 
 from screener_gui.synth.canvas import part
 from screener_gui.synth.item import Cavity, Item
+from screener_gui.synth.items import builder as bld
 from screener_gui.synth.items import components as c
+from screener_gui.synth.items import item_shapes as ishapes
 from screener_gui.synth.shapes import Box, Ellipse
 
 # Long side, short side, thickness (mm) of common models.
@@ -40,7 +42,7 @@ def build(rng: np.random.Generator) -> Item:
     xi, yi = hl - wall - 1.5, hw - wall - 1.5
     b = c.Builder()
 
-    outline = part(c.Shell(length, width, back[1], radius, wall, thickness - back[1]), back[0])
+    outline = part(ishapes.Shell(length, width, back[1], radius, wall, thickness - back[1]), back[0])
     # Display: cover glass over the LCD (or OLED) cell, one glass-and-polymer stack over the
     # whole front, then the panel's metal back plate.
     bezel = rng.uniform(4, 12)
@@ -104,10 +106,10 @@ def build(rng: np.random.Generator) -> Item:
         Cavity(-xi + 11, (b_y0 + b_y1) / 2, 16.0, b_y1 - b_y0 - 20, round(depth, 2)),
     ]
     free_x0, free_x1 = bx + board_w / 2 + 3, xi - 10
-    gap = c.cavity_between(free_x0, -yi + 3, free_x1, by + board_h / 2, round(depth, 2))
+    gap = bld.cavity_between(free_x0, -yi + 3, free_x1, by + board_h / 2, round(depth, 2))
     if gap is not None:
         cavities.append(gap)
     parts = b.parts()
     if rng.random() < 0.5:
-        parts, cavities = c.mirror_x(parts), [c.mirror_cavity(k) for k in cavities]
+        parts, cavities = bld.mirror_x(parts), [bld.mirror_cavity(k) for k in cavities]
     return Item("tablet", outline, tuple(parts), tuple(cavities))
