@@ -41,18 +41,25 @@ def contact_sheet(
     return np.asarray(sheet)
 
 
-def outline_truth(rgb: np.ndarray, objects_mask: np.ndarray, anomalies_mask: np.ndarray) -> np.ndarray:
+def outline_truth(
+    rgb: np.ndarray, objects_mask: np.ndarray, anomalies_mask: np.ndarray, *, width_px: int = 3
+) -> np.ndarray:
     """The scan with ground truth drawn on it: item outlines yellow, anomaly outlines red.
 
     Args:
         rgb: uint8 (H, W, 3) false-colour scan.
         objects_mask: (H, W) label map of electronics items (0 = none).
         anomalies_mask: (H, W) label map of concealed anomalies (0 = none).
+        width_px: Line width in pixels (thick enough to survive a thumbnail).
     """
+    from scipy import ndimage
     from skimage.segmentation import find_boundaries
 
+    grow = max(width_px - 1, 0)
     out = rgb.copy()
-    out[find_boundaries(objects_mask, mode="inner")] = (255, 210, 0)
-    anomaly_edge = find_boundaries(anomalies_mask, mode="thick")
-    out[anomaly_edge] = (230, 0, 0)
+    for labels, colour in ((objects_mask, (255, 210, 0)), (anomalies_mask, (230, 0, 0))):
+        edge = find_boundaries(labels, mode="inner")
+        if grow:
+            edge = ndimage.binary_dilation(edge, iterations=grow) & (labels > 0)
+        out[edge] = colour
     return out
