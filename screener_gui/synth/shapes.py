@@ -118,15 +118,8 @@ class Ellipse(_Plain):
 
 
 @dataclass(frozen=True)
-class Ellipsoid(_Plain):
+class Ellipsoid(Ellipse):
     """Blob: an ellipsoid ``width`` x ``height`` x ``thickness`` (mm), thickest in the middle."""
-
-    width: float
-    height: float
-    thickness: float
-
-    def half_extent(self) -> tuple[float, float]:
-        return self.width / 2, self.height / 2
 
     def profile(self, u: np.ndarray, v: np.ndarray, pixel_mm: float) -> tuple[np.ndarray, np.ndarray]:
         coverage, k2 = _ellipse(u, v, self.width, self.height, pixel_mm)
