@@ -93,6 +93,32 @@ def _cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from screener_gui.core.errors import ScanLoadError
+    from screener_gui.core.io import SCAN_EXTENSIONS, find_scans, load_scan
+
+    paths: list[Path] = []
+    for root in map(Path, args.paths):
+        if root.is_dir():
+            folders = sorted(
+                {root, *(p.parent for p in root.rglob("*") if p.suffix.lower() in SCAN_EXTENSIONS)}
+            )
+            paths += [p for folder in folders for p in find_scans(folder)]
+        else:
+            paths.append(root)
+    failures = []
+    pairs = 0
+    for path in paths:
+        try:
+            pairs += load_scan(path).is_dual_energy
+        except ScanLoadError as error:
+            failures.append(str(error))
+    print(f"{len(paths) - len(failures)} of {len(paths)} scans load ({pairs} of them dual-energy pairs)")
+    for message in failures:
+        print(f"  {message}")
+    return 1 if failures else 0
+
+
 def _cmd_realism(args: argparse.Namespace) -> int:
     from screener_gui.core.realism import compare_folders
 
@@ -133,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="PNG to write")
     p.add_argument("--enhance", default=None, help="an enhancement function to apply")
     p.set_defaults(func=_cmd_render)
+
+    p = sub.add_parser("check", help="load every scan under the given files / folders and report failures")
+    p.add_argument("paths", nargs="+", help="scan files or folders (searched recursively)")
+    p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("realism", help="compare colour shares and attenuation of synthetic and real scans")
     p.add_argument("--synthetic", required=True, help="folder of synthetic false-colour images")

@@ -78,3 +78,16 @@ def test_cli_synth_and_contact_sheet(tmp_path, capsys):
     sheet = tmp_path / "sheet.png"
     assert main(["contact-sheet", str(out), "--out", str(sheet)]) == 0
     assert Image.open(sheet).size[0] > 300
+
+
+def test_cli_check_reports_each_bad_file_and_goes_on(dataset, tmp_path, capsys):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    for name in ("bag_000000_high.png", "bag_000000_low.png"):
+        (folder / name).write_bytes((dataset / "raw" / name).read_bytes())
+    (folder / "bag.png").write_bytes((dataset / "images" / "bag_000001.png").read_bytes())
+    assert main(["check", str(folder)]) == 1
+    printed = capsys.readouterr().out
+    assert "2 of 3 scans load (1 of them dual-energy pairs)" in printed
+    assert "broken.png" in printed
