@@ -185,20 +185,30 @@ def attenuations(high: np.ndarray, low: np.ndarray) -> tuple[np.ndarray, np.ndar
     )
 
 
-def z_map(high: np.ndarray, low: np.ndarray, scanner: Scanner | None = None) -> np.ndarray:
-    """Effective Z per pixel (float32) from transmissions, read through the calibration LUT.
+def _z_indices(
+    a_high: np.ndarray, a_low: np.ndarray, scanner: Scanner | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(Z level index per pixel, smoothed A_high) from attenuations.
 
     Both attenuations are smoothed a little first (sigma 1 px) because the ratio of two noisy
     logarithms is itself noisy where attenuation is small; scanners do the same.
     """
-    a_high, a_low = attenuations(high, low)
-    a_high = ndimage.gaussian_filter(a_high, 1.0)
-    a_low = ndimage.gaussian_filter(a_low, 1.0)
+    smooth_high = ndimage.gaussian_filter(a_high, 1.0)
+    smooth_low = ndimage.gaussian_filter(a_low, 1.0)
     z_index, _ = _luts(scanner)
-    index = z_index[_bins(a_high), _bins(a_low)]
-    return (_Z_RANGE[0] + index.astype(np.float32) * ((_Z_RANGE[1] - _Z_RANGE[0]) / (_Z_LEVELS - 1))).astype(
-        np.float32
-    )
+    return z_index[_bins(smooth_high), _bins(smooth_low)], smooth_high
+
+
+def _z_of_level(index: np.ndarray) -> np.ndarray:
+    """Effective Z (float32) that each LUT level stands for."""
+    step = np.float32((_Z_RANGE[1] - _Z_RANGE[0]) / (_Z_LEVELS - 1))
+    return np.float32(_Z_RANGE[0]) + index.astype(np.float32) * step
+
+
+def z_map(high: np.ndarray, low: np.ndarray, scanner: Scanner | None = None) -> np.ndarray:
+    """Effective Z per pixel (float32) from transmissions, read through the calibration LUT."""
+    index, _ = _z_indices(*attenuations(high, low), scanner)
+    return _z_of_level(index)
 
 
 def render_dual_energy(
@@ -218,10 +228,7 @@ def render_dual_energy(
             is unchanged. The operator's high / low penetration views use it; None renders as usual.
     """
     a_high, a_low = attenuations(high, low)
-    smooth_high = ndimage.gaussian_filter(a_high, 1.0)
-    smooth_low = ndimage.gaussian_filter(a_low, 1.0)
-    z_index, colour = _luts(scanner)
-    zi = z_index[_bins(smooth_high), _bins(smooth_low)]
+    zi, _ = _z_indices(a_high, a_low, scanner)
     if window is not None:
         lo, hi = window
         if not hi > lo:
@@ -229,17 +236,16 @@ def render_dual_energy(
         # The colour table turns black at DENSE_MIN_ATTENUATION + 1: stretch the window onto that.
         scale = np.float32((DENSE_MIN_ATTENUATION + 1.0) / (hi - lo))
         a_high = np.clip(a_high - np.float32(lo), 0.0, None) * scale
-    return colour[zi, _bins(a_high)]
+    return _luts(scanner)[1][zi, _bins(a_high)]
 
 
 def material_classes(high: np.ndarray, low: np.ndarray, scanner: Scanner | None = None) -> np.ndarray:
     """:class:`MaterialClass` of every pixel (uint8) from high / low transmissions."""
-    a_high = attenuations(high, low)[0]
-    z = z_map(high, low, scanner)
-    classes = np.full(a_high.shape, MaterialClass.INORGANIC, np.uint8)
+    index, smooth = _z_indices(*attenuations(high, low), scanner)
+    z = _z_of_level(index)
+    classes = np.full(index.shape, MaterialClass.INORGANIC, np.uint8)
     classes[z < ORGANIC_MAX_Z] = MaterialClass.ORGANIC
     classes[z >= METAL_MIN_Z] = MaterialClass.METAL
-    smooth = ndimage.gaussian_filter(a_high, 1.0)
     classes[smooth < AIR_MAX_ATTENUATION] = MaterialClass.AIR
     classes[smooth >= DENSE_MIN_ATTENUATION] = MaterialClass.DENSE
     return classes
