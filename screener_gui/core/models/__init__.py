@@ -1,0 +1,1 @@
+"""Neural networks: backbones, region classifiers, the object segmenter."""

@@ -1,0 +1,1 @@
+"""Screening pipeline: objects, superpixels, regions, classification, decision."""
