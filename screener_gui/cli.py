@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from screener_gui import __version__
+from screener_gui import __version__, cli_models
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -95,17 +95,9 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from screener_gui.core.errors import ScanLoadError
-    from screener_gui.core.io import SCAN_EXTENSIONS, find_scans, load_scan
+    from screener_gui.core.io import expand_scan_paths, load_scan
 
-    paths: list[Path] = []
-    for root in map(Path, args.paths):
-        if root.is_dir():
-            folders = sorted(
-                {root, *(p.parent for p in root.rglob("*") if p.suffix.lower() in SCAN_EXTENSIONS)}
-            )
-            paths += [p for folder in folders for p in find_scans(folder)]
-        else:
-            paths.append(root)
+    paths = expand_scan_paths(args.paths)
     failures = []
     pairs = 0
     for path in paths:
@@ -169,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--real", required=True, help="folder of real false-colour scans")
     p.add_argument("--limit", type=int, default=200, help="at most this many images per side")
     p.set_defaults(func=_cmd_realism)
+
+    cli_models.add_commands(sub)
     return parser
 
 

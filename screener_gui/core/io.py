@@ -9,19 +9,19 @@ at a time: a stack is often a high / low pair, and its first page alone would pa
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import struct
-import tempfile
 import warnings
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import tifffile
 from PIL import Image, UnidentifiedImageError
 
+from screener_gui.core.atomic import write_bytes_atomic
 from screener_gui.core.errors import ScanLoadError
 from screener_gui.core.png import encode_png
 from screener_gui.core.scan import Scan
@@ -110,6 +110,20 @@ def estimate_air_level(values: np.ndarray) -> float:
     return float(np.median(values[values >= 0.98 * top]))
 
 
+def expand_scan_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Files as given; folders searched recursively for scans (:func:`find_scans` in each)."""
+    out: list[Path] = []
+    for root in map(Path, paths):
+        if root.is_dir():
+            folders = sorted(
+                {root, *(p.parent for p in root.rglob("*") if p.suffix.lower() in SCAN_EXTENSIONS)}
+            )
+            out += [p for folder in folders for p in find_scans(folder)]
+        else:
+            out.append(root)
+    return out
+
+
 def find_scans(folder: str | os.PathLike[str]) -> list[Path]:
     """The scan files directly inside a folder, sorted by name.
 
@@ -143,27 +157,7 @@ def save_png_atomic(path: str | os.PathLike[str], array: np.ndarray, *, compress
         ValueError: ``array`` has another dtype or shape.
         OSError: The file cannot be written (the old one is then untouched).
     """
-    data = encode_png(array, compress_level)
-    path = Path(path)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-    with contextlib.suppress(OSError):  # makes the rename durable too; POSIX only
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    write_bytes_atomic(path, encode_png(array, compress_level))
 
 
 def _render(high: np.ndarray, low: np.ndarray) -> np.ndarray:

@@ -194,8 +194,12 @@ def compose_scene(rng: np.random.Generator, settings: SynthSettings) -> Scene:
 def generate_scan(seed: int, index: int, settings: SynthSettings) -> SyntheticScan:
     """Generate scan ``index`` of the dataset with ``seed`` (deterministic)."""
     rng = scan_rng(seed, index)
+    return scan_scene(compose_scene(rng, settings), settings, rng)
+
+
+def scan_scene(scene: Scene, settings: SynthSettings, rng: np.random.Generator) -> SyntheticScan:
+    """Put a composed scene through the scanner and render it, with its ground truth."""
     scanner = settings.scanner
-    scene = compose_scene(rng, settings)
     paths = scene.paths()
     if paths:
         high, low = scanner.transmission(paths)
@@ -213,6 +217,41 @@ def generate_scan(seed: int, index: int, settings: SynthSettings) -> SyntheticSc
         anomalies=scene.anomalies,
         bag_kind=scene.bag_kind,
     )
+
+
+def planted_scan(
+    seed: int,
+    category: str,
+    kind: str | None,
+    *,
+    subtlety: float = 0.0,
+    settings: SynthSettings | None = None,
+) -> SyntheticScan:
+    """One ``category`` item alone on the belt hiding an anomaly of ``kind`` (None: clean) in its
+    largest cavity: a controlled case for tests, demonstrations and explanations."""
+    settings = settings or SynthSettings(items_only=True)
+    rng = scan_rng(seed, 0)
+    px = settings.scanner.pixel_mm
+    canvas = Canvas(settings.height_px, settings.width_px, px)
+    hidden = Canvas(settings.height_px, settings.width_px, px)
+    occupied = Canvas(settings.height_px // 8, settings.width_px // 8, px * 8)
+    w, h = settings.width_px * px, settings.height_px * px
+    item = build_item(category, rng)
+    transform = _place(item, (w / 2, h / 2, w * 0.9, h * 0.9, 0.0), occupied, rng)
+    if transform is None:
+        raise ValueError(f"a {category} does not fit a {settings.width_px}x{settings.height_px} scan")
+    canvas.draw(item.outline.moved(transform), instance=1)
+    canvas.draw_all(item.parts, transform)
+    anomalies = ()
+    if kind is not None:
+        cavity = max(item.cavities, key=lambda c: c.width_mm * c.height_mm)
+        anomaly = build_anomaly(kind, cavity, rng, subtlety)
+        for piece in anomaly.parts:
+            hidden.draw(piece.moved(transform), anomaly=1)
+        anomalies = (AnomalyTruth(1, 1, anomaly.kind, anomaly.description, subtlety),)
+        canvas.anomalies[:] = np.where(canvas.instances == 1, hidden.anomalies, 0)
+    scene = Scene(canvas, hidden, (ObjectTruth(1, category, bool(anomalies)),), anomalies, "belt")
+    return scan_scene(scene, settings, rng)
 
 
 def _conceal(

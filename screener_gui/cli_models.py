@@ -1,0 +1,278 @@
+"""``screener`` subcommands for models: training, evaluation, screening and benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+
+def _log(message: str) -> None:
+    print(message, flush=True)
+
+
+def _threads(args: argparse.Namespace) -> None:
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+
+def _cmd_train_segmenter(args: argparse.Namespace) -> int:
+    from screener_gui.core.training.segmenter import SegmenterSettings, train_segmenter
+
+    _threads(args)
+    settings = SegmenterSettings(
+        backbone=args.backbone,
+        pretrained=None if args.pretrained == "none" else args.pretrained,
+        iterations=args.iterations,
+        batch=args.batch,
+        lr=args.lr,
+        validate_every=args.validate_every,
+        validation_scans=args.validation_scans,
+        seed=args.seed,
+    )
+    best = train_segmenter(
+        Path(args.train), Path(args.val), Path(args.out), settings, resume=not args.restart, log=_log
+    )
+    print(f"best segmenter weights: {best}")
+    return 0
+
+
+def _cmd_regions(args: argparse.Namespace) -> int:
+    from screener_gui.core.training.region_cache import extract_regions
+
+    cache = extract_regions(
+        Path(args.data),
+        Path(args.out),
+        strategy=args.strategy,
+        superpixel_area=args.superpixel_area,
+        workers=args.workers,
+        limit=args.limit,
+        progress=not args.quiet,
+    )
+    print(
+        f"{len(cache)} regions ({cache.meta.anomaly} anomaly, {cache.meta.benign} benign, "
+        f"{cache.meta.ignored} ignored by the rule) from {cache.meta.scans} scans -> {args.out}"
+    )
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from screener_gui.core.training.classifier import ClassifierSettings, train_classifier
+    from screener_gui.core.training.region_cache import RegionCache
+
+    _threads(args)
+    train, val = RegionCache.open(args.train), RegionCache.open(args.val)
+    if train.meta.strategy != args.strategy:
+        raise SystemExit(f"{args.train} holds {train.meta.strategy} regions, not {args.strategy}")
+    settings = ClassifierSettings(
+        arch=args.arch,
+        pretrained=None if args.pretrained == "none" else args.pretrained,
+        epochs=args.epochs,
+        samples_per_epoch=args.samples_per_epoch,
+        batch=args.batch,
+        lr=args.lr,
+        target_fpr=args.target_fpr,
+        seed=args.seed,
+    )
+    best = train_classifier(train, val, Path(args.out), settings, resume=not args.restart, log=_log)
+    print(f"best classifier weights: {best}")
+    return 0
+
+
+def _screener(args: argparse.Namespace):
+    from screener_gui.core.pipeline.screen import Screener
+
+    return Screener.load(args.segmenter, args.classifier, args.device)
+
+
+def _progress(done: int, total: int) -> None:
+    if done == total or done % 20 == 0:
+        _log(f"{done}/{total} scans")
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from screener_gui.core.pipeline.screen import CLASSIFIER_FILE, models_dir
+    from screener_gui.core.training.evaluate import calibrate
+
+    _threads(args)
+    path = Path(args.classifier or models_dir() / CLASSIFIER_FILE)
+    result = calibrate(
+        Path(args.data),
+        _screener(args),
+        path,
+        region_fpr=args.region_fpr,
+        object_fpr=args.object_fpr,
+        limit=args.limit,
+        progress=_progress,
+    )
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from screener_gui.core.report import markdown_table
+    from screener_gui.core.training.evaluate import evaluate
+
+    _threads(args)
+    rows, notes = evaluate(
+        Path(args.data), _screener(args), Path(args.out), limit=args.limit, progress=_progress
+    )
+    print(markdown_table(rows))
+    print(json.dumps(notes, indent=1))
+    print(f"written: {args.out}/metrics.md, metrics.csv, metrics.json")
+    return 0
+
+
+def _cmd_screen(args: argparse.Namespace) -> int:
+    from screener_gui.core.atomic import write_text_atomic
+    from screener_gui.core.errors import ScanLoadError
+    from screener_gui.core.io import expand_scan_paths, load_scan, save_png_atomic
+    from screener_gui.core.pipeline.figure import figure
+
+    _threads(args)
+    screener = _screener(args)
+    lines, failures = [], 0
+    overlays = Path(args.overlays) if args.overlays else None
+    for path in expand_scan_paths(args.paths):
+        t0 = time.perf_counter()
+        try:
+            scan = load_scan(path)
+        except ScanLoadError as error:
+            failures += 1
+            lines.append(json.dumps({"source": str(path), "error": str(error)}))
+            _log(f"skipped: {error}")
+            continue
+        load_ms = 1000 * (time.perf_counter() - t0)
+        result = screener.screen(scan)
+        summary = result.summary()
+        summary["timings_ms"]["load"] = round(load_ms, 1)
+        lines.append(json.dumps(summary))
+        if overlays is not None:
+            save_png_atomic(overlays / f"{path.stem}_screened.png", figure(scan.rgb, result))
+        flags = ", ".join(
+            f"{o['category']} {o['anomaly_score']:.2f}{' ALARM' if o['alarm'] else ''}"
+            for o in summary["objects"]
+        )
+        _log(
+            f"{'ALARM' if result.alarm else 'clear'}  {path}  [{flags or 'no electronics'}]  "
+            f"{result.timings['total']:.0f} ms"
+        )
+    write_text_atomic(args.out, "\n".join(lines) + "\n")
+    _log(f"{len(lines) - failures} screened, {failures} could not be read -> {args.out}")
+    return 1 if failures else 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from screener_gui.core.pipeline.bench import bench
+
+    _threads(args)
+    print(
+        json.dumps(bench(_screener(args), count=args.count, seed=args.seed, repeats=args.repeats), indent=1)
+    )
+    return 0
+
+
+def _model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--segmenter", default=None, help="segmenter weights (default: models/segmenter.safetensors)"
+    )
+    p.add_argument(
+        "--classifier", default=None, help="classifier weights (default: models/classifier.safetensors)"
+    )
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA when present)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Register the model subcommands on the ``screener`` parser."""
+    p = sub.add_parser("regions", help="crop and label the regions of a generated dataset for training")
+    p.add_argument("data", help="generated dataset folder")
+    p.add_argument("--out", required=True, help="region cache folder")
+    p.add_argument("--strategy", default="subcomponent", choices=("subcomponent", "object"))
+    p.add_argument("--superpixel-area", type=int, default=2500, help="pixels per superpixel (default 2500)")
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--limit", type=int, default=None, help="only the first N scans")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_regions)
+
+    p = sub.add_parser("train", help="train a region classifier on region caches (screener regions)")
+    p.add_argument("--train", required=True, help="region cache for training")
+    p.add_argument("--val", required=True, help="region cache for validation (other scans)")
+    p.add_argument("--out", required=True, help="run folder: checkpoint.safetensors, classifier.safetensors")
+    p.add_argument(
+        "--arch",
+        default="dfl_lite0",
+        help="dfl, dfl_lite0, dfl_resnet18, resnet18, resnet50, squeezenet, vgg16, bcnn, macnn",
+    )
+    p.add_argument("--strategy", default="subcomponent", choices=("subcomponent", "object"))
+    p.add_argument(
+        "--pretrained",
+        default="none",
+        help="'imagenet' (Lite0 models: the installed package), a local torchvision state dict, "
+        "or 'none' (default)",
+    )
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--samples-per-epoch", type=int, default=8192)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--lr", type=float, default=0.001)
+    p.add_argument(
+        "--target-fpr", type=float, default=0.02, help="validation FP rate for the region threshold"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("calibrate", help="set decision thresholds on a validation dataset (whole pipeline)")
+    p.add_argument("data", help="generated validation dataset folder (never the test set)")
+    p.add_argument("--region-fpr", type=float, default=0.02)
+    p.add_argument("--object-fpr", type=float, default=0.05)
+    p.add_argument("--limit", type=int, default=None)
+    _model_options(p)
+    p.set_defaults(func=_cmd_calibrate)
+
+    p = sub.add_parser(
+        "evaluate", help="screen a generated test dataset and report region/object/bag metrics"
+    )
+    p.add_argument("data", help="generated dataset folder (a seed never used in training or tuning)")
+    p.add_argument("--out", required=True, help="folder for metrics.md, metrics.csv, metrics.json")
+    p.add_argument("--limit", type=int, default=None)
+    _model_options(p)
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("screen", help="screen scans: one JSON line per scan, overlay PNGs")
+    p.add_argument("paths", nargs="+", help="scan files or folders (searched recursively)")
+    p.add_argument("--out", required=True, help="JSON lines file to write")
+    p.add_argument("--overlays", default=None, help="folder for scan | contours | heatmap PNGs")
+    _model_options(p)
+    p.set_defaults(func=_cmd_screen)
+
+    p = sub.add_parser("bench", help="per-stage timings on a fixed set of generated scans, as JSON")
+    p.add_argument("--count", type=int, default=8)
+    p.add_argument("--seed", type=int, default=90210)
+    p.add_argument("--repeats", type=int, default=3)
+    _model_options(p)
+    p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("train-segmenter", help="train the Mask R-CNN item segmenter on generated bags")
+    p.add_argument("--train", required=True, help="generated dataset folder for training")
+    p.add_argument("--val", required=True, help="generated dataset folder for validation")
+    p.add_argument("--out", required=True, help="run folder: checkpoint.safetensors, segmenter.safetensors")
+    p.add_argument("--backbone", default="lite0", choices=("lite0", "resnet50"))
+    p.add_argument(
+        "--pretrained",
+        default="imagenet",
+        help="'imagenet' (Lite0 package weights), a local torchvision state dict, or 'none'",
+    )
+    p.add_argument("--iterations", type=int, default=3000)
+    p.add_argument("--batch", type=int, default=2)
+    p.add_argument("--lr", type=float, default=0.005)
+    p.add_argument("--validate-every", type=int, default=250)
+    p.add_argument("--validation-scans", type=int, default=60)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")
+    p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
+    p.set_defaults(func=_cmd_train_segmenter)

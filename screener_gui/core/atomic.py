@@ -1,0 +1,52 @@
+"""Atomic file writes: a reader (or a crash) sees the old file or the complete new one, never half.
+
+Saved work (labels, decisions, weights, reports) must never be lost to a full disk or a power cut
+in the middle of a write, so every file the application writes goes through here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically.
+
+    A hidden temporary file in the same folder (``.<name>.<random>.tmp``) is written, fsynced and
+    renamed over ``path``; the folder is then fsynced so the rename survives a crash too (POSIX).
+    A replaced file keeps its permissions; a new one gets 0o644.
+
+    Raises:
+        OSError: The file cannot be written (the old one is then untouched, no temporary is left).
+    """
+    path = Path(path)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp_name, mode)
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
+    with contextlib.suppress(OSError):  # makes the rename durable too; POSIX only
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> None:
+    """Write ``text`` to ``path`` atomically (see :func:`write_bytes_atomic`).
+
+    The text is written as it is: no newline translation on any platform.
+    """
+    write_bytes_atomic(path, text.encode(encoding))

@@ -1,0 +1,113 @@
+"""Region classification: anomaly scores and activation maps of region crops, and the scan heatmap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from screener_gui.core.models.classifiers import build_classifier
+from screener_gui.core.pipeline.regions import padded_box
+from screener_gui.core.pipeline.superpixels import Superpixels
+from screener_gui.core.weights import load_state, load_weights
+
+CLASSIFIER_KIND = "classifier"
+
+
+class RegionModel:
+    """A trained region classifier with its metadata: architecture, strategy, input, thresholds."""
+
+    def __init__(self, model: torch.nn.Module, metadata: dict, device: str | torch.device = "cpu"):
+        self.model = model.to(device).eval()
+        self.metadata = metadata
+        self.device = torch.device(device)
+        self.strategy: str = metadata["strategy"]
+        self.input_size: tuple[int, int] = tuple(metadata["input_size"])
+        self.mean = torch.tensor(metadata["mean"], device=self.device).view(1, 3, 1, 1)
+        self.std = torch.tensor(metadata["std"], device=self.device).view(1, 3, 1, 1)
+        self.region_threshold = float(metadata["region_threshold"])
+        self.object_threshold = float(metadata.get("object_threshold", self.region_threshold))
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | torch.device = "cpu") -> RegionModel:
+        tensors, meta = load_weights(path, kind=CLASSIFIER_KIND)
+        model = build_classifier(meta["arch"])
+        load_state(model, tensors, path)
+        return cls(model, meta, device)
+
+    def _input(self, crops: np.ndarray) -> torch.Tensor:
+        x = torch.from_numpy(np.ascontiguousarray(crops)).to(self.device).permute(0, 3, 1, 2).float() / 255.0
+        return (x - self.mean) / self.std
+
+    @torch.inference_mode()
+    def score(self, crops: np.ndarray, batch: int = 64) -> tuple[np.ndarray, np.ndarray]:
+        """Anomaly probabilities (N,) and activation maps (N, h, w) of uint8 crops (N, H, W, 3)."""
+        if crops.shape[1:3] != self.input_size:
+            raise ValueError(f"crops are {crops.shape[1:3]}, the classifier expects {self.input_size}")
+        probs, maps = [], []
+        for i in range(0, len(crops), batch):
+            x = self._input(crops[i : i + batch])
+            logits, amap = self.model.predict_with_maps(x)
+            probs.append(torch.softmax(logits.float(), 1)[:, 1].cpu())
+            maps.append(amap.float().cpu())
+        if not probs:
+            return np.zeros(0, np.float32), np.zeros((0, 1, 1), np.float32)
+        return torch.cat(probs).numpy(), torch.cat(maps).numpy()
+
+
+def _place(
+    heat: np.ndarray,
+    amap: np.ndarray,
+    box: tuple[int, int, int, int],
+    size: tuple[int, int],
+    region: np.ndarray,
+    weight: float,
+) -> None:
+    """Write one crop's activation map, normalised to [0, 1] and scaled by ``weight``, into ``heat``
+    where ``region`` (the region's pixels within ``box``) is set; the map covers the crop's padded box."""
+    py0, px0, py1, px1 = padded_box(box, size)
+    lo, hi = float(amap.min()), float(amap.max())
+    norm = (amap - lo) / (hi - lo) if hi > lo else np.ones_like(amap)
+    up = F.interpolate(
+        torch.from_numpy(norm)[None, None], size=(py1 - py0, px1 - px0), mode="bilinear", align_corners=False
+    )[0, 0].numpy()
+    y0, x0, y1, x1 = box
+    patch = up[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
+    heat[y0:y1, x0:x1][region] = weight * patch[region]
+
+
+def superpixel_heatmap(
+    shape: tuple[int, int],
+    sp: Superpixels,
+    boxes: np.ndarray,
+    maps: np.ndarray,
+    scores: np.ndarray,
+    size: tuple[int, int],
+) -> np.ndarray:
+    """Scan heatmap for display: each superpixel's activation map (normalised within its crop)
+    times its anomaly probability; NaN outside objects. Decisions never read it."""
+    heat = np.full(shape, np.nan, np.float32)
+    for i in range(sp.count):
+        y0, x0, y1, x1 = (int(v) for v in boxes[i])
+        if y1 > y0:
+            region = sp.labels[y0:y1, x0:x1] == i + 1
+            _place(heat, maps[i], (y0, x0, y1, x1), size, region, float(scores[i]))
+    return heat
+
+
+def object_heatmap(
+    shape: tuple[int, int],
+    masks: list[np.ndarray],
+    maps: np.ndarray,
+    scores: np.ndarray,
+    size: tuple[int, int],
+) -> np.ndarray:
+    """The same for whole-object crops (object strategy)."""
+    heat = np.full(shape, np.nan, np.float32)
+    for mask, amap, score in zip(masks, maps, scores, strict=True):
+        rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+        y0, x0, y1, x1 = rows[0], cols[0], rows[-1] + 1, cols[-1] + 1
+        _place(heat, amap, (y0, x0, y1, x1), size, mask[y0:y1, x0:x1], float(score))
+    return heat

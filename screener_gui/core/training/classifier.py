@@ -1,0 +1,220 @@
+"""Train a region classifier on a region cache: paper defaults, validation each epoch, best kept."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from screener_gui.core.metrics import binary_metrics, roc_auc, threshold_at_fpr
+from screener_gui.core.models.classifiers import CLASSES, RegionClassifier, build_classifier
+from screener_gui.core.models.dfl import DFL, initialise_bank
+from screener_gui.core.training.region_cache import RegionCache, balanced_indices
+from screener_gui.core.weights import load_checkpoint, save_checkpoint, save_weights
+
+CLASSIFIER_KIND = "classifier"
+
+
+@dataclass(frozen=True)
+class ClassifierSettings:
+    """A classifier training run. Defaults are the paper's: SGD, momentum 0.9, lr 0.001, batch 64.
+
+    ``samples_per_epoch`` sets what an epoch is: that many crops drawn from the class-balanced
+    (minority up-sampled) training set; the region threshold is set on validation crops at
+    ``target_fpr``.
+    """
+
+    arch: str = "dfl_lite0"
+    pretrained: str | None = "imagenet"
+    epochs: int = 10
+    samples_per_epoch: int = 8192
+    batch: int = 64
+    lr: float = 0.001
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    target_fpr: float = 0.02
+    bank_init_crops: int = 256
+    freeze_early: bool = True
+    seed: int = 0
+
+
+def normalise(crops: np.ndarray, mean, std) -> torch.Tensor:
+    """uint8 (N, h, w, 3) crops → normalised float (N, 3, h, w)."""
+    x = torch.from_numpy(np.array(crops)).permute(0, 3, 1, 2).float().div_(255.0)
+    return (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+
+
+@torch.inference_mode()
+def predict(model: RegionClassifier, crops: np.ndarray, batch: int = 128) -> np.ndarray:
+    """Anomaly probability of each crop (softmax of the model's logits)."""
+    model.eval()
+    out = [
+        torch.softmax(model(normalise(crops[i : i + batch], model.mean, model.std)), 1)[:, 1]
+        for i in range(0, len(crops), batch)
+    ]
+    return torch.cat(out).numpy() if out else np.zeros(0, np.float32)
+
+
+def freeze_early_layers(model: RegionClassifier) -> list[torch.nn.Module]:
+    """With ImageNet weights, keep a Lite0 trunk's stem and stride-2/4 blocks as they are (edges and
+    blobs transfer; it saves the costliest part of the backward pass on a CPU). Returns the frozen
+    modules, whose batch-norm statistics must stay fixed too (see :func:`_train_mode`)."""
+    net = getattr(getattr(model, "trunk", None), "net", None)
+    if net is None or not hasattr(net, "_blocks"):
+        return []
+    frozen = [net._conv_stem, net._bn0, *net._blocks[:3]]
+    for module in frozen:
+        module.requires_grad_(False)
+    return frozen
+
+
+def _train_mode(model: torch.nn.Module, frozen: list[torch.nn.Module]) -> None:
+    model.train()
+    for module in frozen:
+        module.eval()
+
+
+def _augment(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    """Random flips per batch half: the scanner sees a bag either way up."""
+    if rng.random() < 0.5:
+        x = x.flip(3)
+    if rng.random() < 0.5:
+        x = x.flip(2)
+    return x
+
+
+def _initialise_bank(model: DFL, cache: RegionCache, count: int, rng: np.random.Generator, log) -> None:
+    picks = [
+        rng.choice(
+            np.flatnonzero(cache.targets == c), min(count, int((cache.targets == c).sum())), replace=False
+        )
+        for c in (0, 1)
+    ]
+    order = np.sort(np.concatenate(picks))
+    images = normalise(cache.crops[order], model.mean, model.std)
+    initialise_bank(model, images, torch.from_numpy(cache.targets[order].astype(np.int64)))
+    log(f"filter bank initialised from k-means of conv peaks of {len(order)} training crops")
+
+
+def metadata(settings: ClassifierSettings, model: RegionClassifier, train: RegionCache) -> dict:
+    """What inference needs to reproduce training exactly, plus where the model came from."""
+    return {
+        "kind": CLASSIFIER_KIND,
+        "arch": settings.arch,
+        "strategy": train.meta.strategy,
+        "input_size": list(train.meta.size),
+        "mean": list(model.mean),
+        "std": list(model.std),
+        "classes": list(CLASSES),
+        "superpixel_area": train.meta.superpixel_area,
+        "label_rule": {
+            "anomaly_min": train.meta.anomaly_min,
+            "benign_max": train.meta.benign_max,
+            "object_min_pixels": train.meta.object_min_pixels,
+        },
+        "training": asdict(settings),
+        "data": {
+            "seed": train.meta.dataset_seed,
+            "scans": train.meta.scans,
+            "anomaly": train.meta.anomaly,
+            "benign": train.meta.benign,
+        },
+    }
+
+
+def train_classifier(
+    train: RegionCache,
+    val: RegionCache,
+    out_dir: Path,
+    settings: ClassifierSettings,
+    *,
+    resume: bool = True,
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Train, validate each epoch, keep ``out_dir/classifier.safetensors`` (best validation TP rate at
+    the target FP rate, ties by ROC AUC) with its calibrated region threshold."""
+    if train.meta.strategy != val.meta.strategy:
+        raise ValueError(f"training regions are {train.meta.strategy}, validation {val.meta.strategy}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
+    model = build_classifier(settings.arch, pretrained=settings.pretrained)
+    frozen = freeze_early_layers(model) if settings.freeze_early and settings.pretrained else []
+    optimizer = torch.optim.SGD(
+        [p for p in model.parameters() if p.requires_grad],
+        lr=settings.lr,
+        momentum=settings.momentum,
+        weight_decay=settings.weight_decay,
+    )
+    checkpoint, best_path = out_dir / "checkpoint.safetensors", out_dir / "classifier.safetensors"
+    state = {"epoch": 0, "best": [-1.0, -1.0], "history": []}
+    if resume and checkpoint.exists():
+        state = load_checkpoint(checkpoint, model, optimizer)["state"]
+        log(f"resumed after epoch {state['epoch']}")
+    elif isinstance(model, DFL):
+        _initialise_bank(model, train, settings.bank_init_crops, rng, log)
+    meta = metadata(settings, model, train)
+    pool = np.arange(len(train))
+    while state["epoch"] < settings.epochs:
+        epoch = state["epoch"] + 1
+        rng = np.random.default_rng([settings.seed, epoch])
+        order = balanced_indices(train.targets, pool, rng)[: settings.samples_per_epoch]
+        _train_mode(model, frozen)
+        t0, losses = time.time(), []
+        for start in range(0, len(order) - settings.batch + 1, settings.batch):
+            idx = np.sort(order[start : start + settings.batch])
+            x = _augment(normalise(train.crops[idx], model.mean, model.std), rng)
+            y = torch.from_numpy(train.targets[idx].astype(np.int64))
+            loss, _ = model.loss(x, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(float(loss.detach()))
+            if len(losses) % 20 == 0:
+                log(
+                    f"epoch {epoch} batch {len(losses)} loss {np.mean(losses[-20:]):.4f} "
+                    f"{(time.time() - t0) / len(losses):.2f} s/batch"
+                )
+        scores = predict(model, val.crops)
+        labels = val.targets.astype(np.int64)
+        threshold = threshold_at_fpr(labels, scores, settings.target_fpr)
+        m = binary_metrics(labels, scores, threshold)
+        auc = roc_auc(labels, scores)
+        state["epoch"] = epoch
+        state["history"].append(
+            {
+                "epoch": epoch,
+                "loss": float(np.mean(losses)),
+                "val_auc": auc,
+                "val_tp_rate": m.tp_rate,
+                "val_fp_rate": m.fp_rate,
+                "threshold": threshold,
+            }
+        )
+        log(
+            f"epoch {epoch}: loss {np.mean(losses):.4f}  validation AUC {auc:.4f}  "
+            f"TP {100 * m.tp_rate:.2f} % at FP {100 * m.fp_rate:.2f} % "
+            f"(threshold {threshold:.4f})  {time.time() - t0:.0f} s"
+        )
+        if [m.tp_rate, auc] > state["best"]:
+            state["best"] = [m.tp_rate, auc]
+            save_weights(
+                best_path,
+                model.state_dict(),
+                {
+                    **meta,
+                    "region_threshold": threshold,
+                    "epoch": epoch,
+                    "metrics": {
+                        "validation_regions": m.as_row(),
+                        "validation_auc": auc,
+                        "validation_seed": val.meta.dataset_seed,
+                    },
+                },
+            )
+        save_checkpoint(checkpoint, model, optimizer, {"state": state})
+    return best_path
