@@ -32,6 +32,7 @@ def _cmd_train_segmenter(args: argparse.Namespace) -> int:
         validate_every=args.validate_every,
         validation_scans=args.validation_scans,
         seed=args.seed,
+        init=args.init,
     )
     best = train_segmenter(
         Path(args.train), Path(args.val), Path(args.out), settings, resume=not args.restart, log=_log
@@ -76,6 +77,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         lr=args.lr,
         target_fpr=args.target_fpr,
         seed=args.seed,
+        init=args.init,
+        freeze_early=not args.no_freeze,
     )
     best = train_classifier(train, val, Path(args.out), settings, resume=not args.restart, log=_log)
     print(f"best classifier weights: {best}")
@@ -224,6 +227,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
+    p.add_argument(
+        "--init", default=None, help="start from these classifier weights (e.g. the shipped model)"
+    )
+    p.add_argument("--no-freeze", action="store_true", help="train the pretrained stem too")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("calibrate", help="set decision thresholds on a validation dataset (whole pipeline)")
@@ -275,4 +282,5 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
+    p.add_argument("--init", default=None, help="start from these segmenter weights (e.g. the shipped model)")
     p.set_defaults(func=_cmd_train_segmenter)

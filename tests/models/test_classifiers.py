@@ -100,9 +100,10 @@ def _macnn_sum_plus_bias(model, x):
     return model.activation_map(x).sum((1, 2)) + model.fc.bias[ANOMALY]
 
 
-@pytest.mark.parametrize(("arch", "explained"), [("resnet18", _cam_mean_plus_bias),
-                                                 ("squeezenet", _squeezenet_mean),
-                                                 ("macnn", _macnn_sum_plus_bias)])
+@pytest.mark.parametrize(
+    ("arch", "explained"),
+    [("resnet18", _cam_mean_plus_bias), ("squeezenet", _squeezenet_mean), ("macnn", _macnn_sum_plus_bias)],
+)
 def test_activation_map_accounts_for_the_anomaly_logit(arch, explained):
     """The map is the anomaly logit spread over locations, so a hot spot is what raised the score."""
     torch.manual_seed(0)
@@ -167,8 +168,14 @@ def test_pretrained_torchvision_file_fills_the_backbone(resnet18_imagenet_file, 
 def test_pretrained_vgg_file_fills_conv_layers(tmp_path, arch, prefix):
     conv1_1, conv5_3 = torch.randn(64, 3, 3, 3), torch.randn(512, 512, 3, 3)
     path = tmp_path / "vgg16.pth"
-    torch.save({"features.0.weight": conv1_1, "features.28.weight": conv5_3,
-                "classifier.6.weight": torch.randn(1000, 4096)}, path)
+    torch.save(
+        {
+            "features.0.weight": conv1_1,
+            "features.28.weight": conv5_3,
+            "classifier.6.weight": torch.randn(1000, 4096),
+        },
+        path,
+    )
     own = build_classifier(arch, pretrained=path).state_dict()
     torch.testing.assert_close(own[prefix + "features.0.weight"], conv1_1)
     torch.testing.assert_close(own[prefix + "features.28.weight"], conv5_3)

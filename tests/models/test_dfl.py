@@ -35,7 +35,7 @@ def _crops(n: int, size: int = 64, seed: int = 0) -> tuple[torch.Tensor, torch.T
     labels = torch.arange(n) % 2
     for i in range(1, n, 2):
         y, x = torch.randint(0, size - size // 4, (2,), generator=g).tolist()
-        images[i, :, y:y + size // 4, x:x + size // 4] = 2.0
+        images[i, :, y : y + size // 4, x : x + size // 4] = 2.0
     return images, labels
 
 

@@ -63,8 +63,10 @@ class RegionClassifier(nn.Module):
     def load_pretrained(self, source: str | Path) -> None:
         """Load ImageNet weights into the backbone from a local torchvision-format state dict."""
         if str(source) == "imagenet":
-            raise ValueError(f"No ImageNet weights are installed for {self.arch!r}: pass the path of a "
-                             "local torchvision-format state dict (nothing is downloaded)")
+            raise ValueError(
+                f"No ImageNet weights are installed for {self.arch!r}: pass the path of a "
+                "local torchvision-format state dict (nothing is downloaded)"
+            )
         load_backbone(self, source, self.backbone_prefix)
 
 
@@ -93,8 +95,11 @@ def load_backbone(module: nn.Module, path: str | Path, prefix: str = "") -> int:
     if not isinstance(state, dict):
         raise ValueError(f"Weights {path} are not a state dict (found {type(state).__name__})")
     own = module.state_dict()
-    fitting = {prefix + k: v for k, v in state.items()
-               if isinstance(v, torch.Tensor) and prefix + k in own and own[prefix + k].shape == v.shape}
+    fitting = {
+        prefix + k: v
+        for k, v in state.items()
+        if isinstance(v, torch.Tensor) and prefix + k in own and own[prefix + k].shape == v.shape
+    }
     if not fitting:
         raise ValueError(f"No tensor in {path} fits {type(module).__name__}: wrong weights file?")
     module.load_state_dict(fitting, strict=False)
@@ -117,8 +122,11 @@ def vgg16_conv(stop: int = VGG_RELU5_3) -> nn.Sequential:
     return nn.Sequential(*layers[:stop])
 
 
-def grad_cam(features: Callable[[torch.Tensor], torch.Tensor], head: Callable[[torch.Tensor], torch.Tensor],
-             x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def grad_cam(
+    features: Callable[[torch.Tensor], torch.Tensor],
+    head: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Logits and Grad-CAM (Selvaraju et al. 2017) of the anomaly logit on the map ``features(x)``.
 
     ``head`` maps that feature map to logits. Works under ``no_grad`` and ``inference_mode``;
@@ -259,14 +267,16 @@ class MACNN(RegionClassifier):
 
     arch = "macnn"
 
-    def __init__(self, parts: int = 4, hidden: int = 256, distance_weight: float = 0.1,
-                 diversity_weight: float = 0.1):
+    def __init__(
+        self, parts: int = 4, hidden: int = 256, distance_weight: float = 0.1, diversity_weight: float = 0.1
+    ):
         super().__init__()
         channels = 512
         self.features = vgg16_conv()
         self.grouping = nn.ModuleList(
             nn.Sequential(nn.Linear(channels, hidden), nn.Tanh(), nn.Linear(hidden, channels), nn.Sigmoid())
-            for _ in range(parts))
+            for _ in range(parts)
+        )
         self.part_fc = nn.ModuleList(nn.Linear(channels, NUM_CLASSES) for _ in range(parts))
         self.fc = nn.Linear(parts * channels, NUM_CLASSES)
         self.distance_weight = distance_weight
@@ -296,9 +306,12 @@ class MACNN(RegionClassifier):
         parts = per_part.shape[1]
         part_ce = F.cross_entropy(per_part.flatten(0, 1), y.repeat_interleave(parts))
         grouping_maps = self.attention(fmap.detach())
-        total = (F.cross_entropy(logits, y) + part_ce
-                 + self.distance_weight * distance_loss(grouping_maps)
-                 + self.diversity_weight * diversity_loss(grouping_maps))
+        total = (
+            F.cross_entropy(logits, y)
+            + part_ce
+            + self.distance_weight * distance_loss(grouping_maps)
+            + self.diversity_weight * diversity_loss(grouping_maps)
+        )
         return total, logits
 
     def predict_with_maps(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -324,7 +337,7 @@ def diversity_loss(maps: torch.Tensor) -> torch.Tensor:
     parts = maps.shape[1]
     overlaps = []
     for i in range(parts):
-        others = torch.cat([maps[:, :i], maps[:, i + 1:]], 1).amax(1)
+        others = torch.cat([maps[:, :i], maps[:, i + 1 :]], 1).amax(1)
         overlaps.append((maps[:, i] * others).sum((1, 2)))
     return torch.stack(overlaps, 1).mean() * maps[0, 0].numel()
 

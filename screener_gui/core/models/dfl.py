@@ -60,8 +60,10 @@ class DFLTrunk(nn.Module):
     def load_pretrained(self, source: str | Path) -> None:
         """Load a local torchvision-format ImageNet state dict (shape-mismatched keys skipped)."""
         if str(source) == "imagenet":
-            raise ValueError(f"No ImageNet weights are installed for {type(self).__name__}: pass the path "
-                             "of a local torchvision-format state dict (nothing is downloaded)")
+            raise ValueError(
+                f"No ImageNet weights are installed for {type(self).__name__}: pass the path "
+                "of a local torchvision-format state dict (nothing is downloaded)"
+            )
         load_backbone(self, source, self.prefix)
 
 
@@ -151,7 +153,7 @@ class DFL(RegionClassifier):
 
     def _anomaly_map(self, responses: torch.Tensor) -> torch.Tensor:
         k = self.filters_per_class
-        return responses[:, ANOMALY * k:(ANOMALY + 1) * k].mean(1)
+        return responses[:, ANOMALY * k : (ANOMALY + 1) * k].mean(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         g, p, side = self.streams(x)
@@ -262,8 +264,9 @@ def kmeans(points: torch.Tensor, k: int, *, seed: int = 0, iterations: int = 100
     return centroids.to(device)
 
 
-def initialise_bank(model: DFL, images: torch.Tensor, labels: torch.Tensor, *, peaks_per_image: int = 4,
-                    seed: int = 0) -> torch.Tensor:
+def initialise_bank(
+    model: DFL, images: torch.Tensor, labels: torch.Tensor, *, peaks_per_image: int = 4, seed: int = 0
+) -> torch.Tensor:
     """Initialise the filter bank from training crops, as the paper does, and return the filters.
 
     In eval mode and without gradients: the bank-input features of every crop (in chunks of 32),
@@ -293,7 +296,7 @@ def initialise_bank(model: DFL, images: torch.Tensor, labels: torch.Tensor, *, p
     try:
         with torch.no_grad():
             for start in range(0, len(images), 32):
-                chunk = images[start:start + 32].to(device)
+                chunk = images[start : start + 32].to(device)
                 found, image = peak_features(model.bank_input(chunk), peaks_per_image)
                 vectors.append(F.normalize(found, dim=1).cpu())
                 owners.append(labels[start + image.cpu()])

@@ -14,7 +14,7 @@ from screener_gui.core.metrics import binary_metrics, roc_auc, threshold_at_fpr
 from screener_gui.core.models.classifiers import CLASSES, RegionClassifier, build_classifier
 from screener_gui.core.models.dfl import DFL, initialise_bank
 from screener_gui.core.training.region_cache import RegionCache, balanced_indices
-from screener_gui.core.weights import load_checkpoint, save_checkpoint, save_weights
+from screener_gui.core.weights import load_checkpoint, load_state, load_weights, save_checkpoint, save_weights
 
 CLASSIFIER_KIND = "classifier"
 
@@ -30,6 +30,7 @@ class ClassifierSettings:
 
     arch: str = "dfl_lite0"
     pretrained: str | None = "imagenet"
+    init: str | None = None  # start from these classifier weights (e.g. the shipped model)
     epochs: int = 10
     samples_per_epoch: int = 8192
     batch: int = 64
@@ -155,6 +156,9 @@ def train_classifier(
     if resume and checkpoint.exists():
         state = load_checkpoint(checkpoint, model, optimizer)["state"]
         log(f"resumed after epoch {state['epoch']}")
+    elif settings.init:
+        load_state(model, load_weights(settings.init, kind=CLASSIFIER_KIND)[0], settings.init)
+        log(f"started from {settings.init}")
     elif isinstance(model, DFL):
         _initialise_bank(model, train, settings.bank_init_crops, rng, log)
     meta = metadata(settings, model, train)

@@ -43,6 +43,7 @@ class Collected:
     ious: list[float] = field(default_factory=list)
     false_detections: int = 0
     kind_hits: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    subtlety_hits: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     timings: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     scans: int = 0
 
@@ -100,6 +101,7 @@ def collect(
                 p = matched.get(host)
                 hit = p is not None and bool(result.object_alarms[p])
                 out.kind_hits[coco_kind(coco, a)].append(float(hit))
+                out.subtlety_hits[_subtlety_band(a["subtlety"])].append(float(hit))
         out.bag_labels.append(int(anomalies.any()))
         out.bag_scores.append(result.bag_score)
         for stage, ms in result.timings.items():
@@ -108,6 +110,10 @@ def collect(
         if progress:
             progress(n + 1, len(images))
     return out
+
+
+def _subtlety_band(subtlety: float) -> str:
+    return "obvious (< 0.33)" if subtlety < 1 / 3 else "medium" if subtlety < 2 / 3 else "subtle (>= 0.67)"
 
 
 def coco_kind(coco: dict, annotation: dict) -> str:
@@ -151,6 +157,9 @@ def evaluate(
         f"({sum(i == 0 for i in c.ious)} missed, {c.false_detections} false detections)",
         "detection rate per anomaly kind": {
             k: f"{np.mean(v):.3f} of {len(v)}" for k, v in sorted(c.kind_hits.items())
+        },
+        "detection rate per subtlety": {
+            k: f"{np.mean(v):.3f} of {len(v)}" for k, v in sorted(c.subtlety_hits.items())
         },
         "median timings ms": {k: round(float(np.median(v)), 1) for k, v in c.timings.items()},
         "device": str(screener.device),

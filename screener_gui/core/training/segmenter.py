@@ -14,7 +14,7 @@ from PIL import Image
 
 from screener_gui.core.models.segmenter import build_segmenter
 from screener_gui.core.pipeline.objects import SEGMENTER_KIND, Segmenter, match_objects
-from screener_gui.core.weights import load_checkpoint, save_checkpoint, save_weights
+from screener_gui.core.weights import load_checkpoint, load_state, load_weights, save_checkpoint, save_weights
 from screener_gui.synth.items import CATEGORIES
 
 
@@ -33,6 +33,7 @@ class SegmenterSettings:
 
     backbone: str = "lite0"
     pretrained: str | None = "imagenet"
+    init: str | None = None  # start from these segmenter weights (e.g. the shipped model)
     iterations: int = 3000
     batch: int = 2
     lr: float = 0.01
@@ -132,7 +133,7 @@ def train_segmenter(
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
-    train_manifest, entries = read_dataset(train_dir)
+    _, entries = read_dataset(train_dir)
     _, val_entries = read_dataset(val_dir)
     val_entries = val_entries[: settings.validation_scans]
     t0 = time.time()
@@ -146,6 +147,9 @@ def train_segmenter(
         min_size=min(size),
         max_size=max(size),
     )
+    if settings.init:
+        load_state(model, load_weights(settings.init, kind=SEGMENTER_KIND)[0], settings.init)
+        log(f"started from {settings.init}")
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.SGD(
         params, lr=settings.lr, momentum=settings.momentum, weight_decay=settings.weight_decay
@@ -156,7 +160,7 @@ def train_segmenter(
         state = load_checkpoint(checkpoint, model, optimizer)["state"]
         log(f"resumed at iteration {state['iteration']} (best IoU {state['best_iou']:.4f})")
         rng = np.random.default_rng([settings.seed, state["iteration"]])
-    data_seed = train_manifest.get("info", {}).get("seed")
+    data_seed = json.loads((train_dir / "manifest.json").read_text()).get("seed")
     meta = _metadata(settings, model, data_seed, settings.scale)
     model.train()
     running, t_last = [], time.time()
