@@ -42,8 +42,24 @@ def _cmd_train_segmenter(args: argparse.Namespace) -> int:
 
 
 def _cmd_regions(args: argparse.Namespace) -> int:
+    from screener_gui.core.training.object_cache import extract_objects
     from screener_gui.core.training.region_cache import extract_regions
 
+    if args.mode == "pooled":
+        objects = extract_objects(
+            Path(args.data),
+            Path(args.out),
+            superpixel_area=args.superpixel_area,
+            workers=args.workers,
+            limit=args.limit,
+            progress=not args.quiet,
+        )
+        m = objects.meta
+        print(
+            f"{m.objects} objects with {m.anomaly} anomaly, {m.benign} benign and {m.ignored} ignored "
+            f"superpixels from {m.scans} scans -> {args.out}"
+        )
+        return 0
     cache = extract_regions(
         Path(args.data),
         Path(args.out),
@@ -60,11 +76,47 @@ def _cmd_regions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train_pooled(args: argparse.Namespace) -> int:
+    from screener_gui.core.pipeline.screen import pick_device
+    from screener_gui.core.training.object_cache import ObjectCache
+    from screener_gui.core.training.pooled import PooledSettings, train_pooled
+
+    if args.strategy != "subcomponent":
+        raise SystemExit("the pooled mode classifies sub-components: use --strategy subcomponent")
+    defaults = PooledSettings()
+    settings = PooledSettings(
+        arch=args.arch,
+        pretrained=None if args.pretrained == "none" else args.pretrained,
+        epochs=args.epochs,
+        batch=args.batch or defaults.batch,
+        lr=args.lr or defaults.lr,
+        input_scale=args.input_scale,
+        target_fpr=args.target_fpr,
+        seed=args.seed,
+        init=args.init,
+        freeze_early=not args.no_freeze,
+    )
+    train, val = ObjectCache.open(args.train), ObjectCache.open(args.val)
+    best = train_pooled(
+        train,
+        val,
+        Path(args.out),
+        settings,
+        device=pick_device(args.device),
+        resume=not args.restart,
+        log=_log,
+    )
+    print(f"best classifier weights: {best}")
+    return 0
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from screener_gui.core.training.classifier import ClassifierSettings, train_classifier
     from screener_gui.core.training.region_cache import RegionCache
 
     _threads(args)
+    if args.mode == "pooled":
+        return _cmd_train_pooled(args)
     train, val = RegionCache.open(args.train), RegionCache.open(args.val)
     if train.meta.strategy != args.strategy:
         raise SystemExit(f"{args.train} holds {train.meta.strategy} regions, not {args.strategy}")
@@ -73,8 +125,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         pretrained=None if args.pretrained == "none" else args.pretrained,
         epochs=args.epochs,
         samples_per_epoch=args.samples_per_epoch,
-        batch=args.batch,
-        lr=args.lr,
+        batch=args.batch or 64,
+        lr=args.lr or 0.001,
         target_fpr=args.target_fpr,
         seed=args.seed,
         init=args.init,
@@ -196,6 +248,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="region cache folder")
     p.add_argument("--strategy", default="subcomponent", choices=("subcomponent", "object"))
     p.add_argument("--superpixel-area", type=int, default=2500, help="pixels per superpixel (default 2500)")
+    p.add_argument(
+        "--mode",
+        default="crop",
+        choices=("crop", "pooled"),
+        help="crop: one 190x150 / 224x224 crop per region (the paper); pooled: whole objects with "
+        "labelled superpixels, for the pooled (fast) DFL mode",
+    )
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--limit", type=int, default=None, help="only the first N scans")
     p.add_argument("--quiet", action="store_true")
@@ -219,8 +278,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--samples-per-epoch", type=int, default=8192)
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--lr", type=float, default=0.001)
+    p.add_argument(
+        "--mode",
+        default="crop",
+        choices=("crop", "pooled"),
+        help="crop: caches of region crops (the paper); pooled: object caches, DFL run once per object "
+        "with superpixel pooling (the fast mode)",
+    )
+    p.add_argument(
+        "--batch", type=int, default=None, help="crops (default 64) or objects (pooled, default 8)"
+    )
+    p.add_argument("--lr", type=float, default=None, help="default 0.001 (crop), 0.003 (pooled)")
+    p.add_argument("--input-scale", type=float, default=1.0, help="pooled: object input scale")
+    p.add_argument("--device", default=None, help="pooled: cpu, cuda ... (default: CUDA when present)")
     p.add_argument(
         "--target-fpr", type=float, default=0.02, help="validation FP rate for the region threshold"
     )

@@ -28,3 +28,12 @@ def tiny_dataset(tmp_path_factory):
     regions = tmp_path_factory.mktemp("tiny_regions")
     extract_regions(folder, regions, strategy="subcomponent", superpixel_area=1500, workers=1, progress=False)
     return folder, regions
+
+
+@pytest.fixture(scope="session")
+def tiny_objects(tiny_dataset, tmp_path_factory):
+    """The tiny dataset's objects with labelled superpixels (the pooled mode's training input)."""
+    from screener_gui.core.training.object_cache import extract_objects
+
+    folder = tmp_path_factory.mktemp("tiny_objects")
+    return extract_objects(tiny_dataset[0], folder, superpixel_area=1500, workers=1, progress=False)

@@ -54,8 +54,16 @@ class DFLTrunk(nn.Module):
     def shared(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def global_logits(self, fmap: torch.Tensor) -> torch.Tensor:
+    def global_map(self, fmap: torch.Tensor) -> torch.Tensor:
+        """The G-stream's last feature map, before global pooling."""
         raise NotImplementedError
+
+    def global_head(self, pooled: torch.Tensor) -> torch.Tensor:
+        """Class logits of globally pooled ``global_map`` features ``(N, C)``."""
+        raise NotImplementedError
+
+    def global_logits(self, fmap: torch.Tensor) -> torch.Tensor:
+        return self.global_head(self.global_map(fmap).mean((2, 3)))
 
     def load_pretrained(self, source: str | Path) -> None:
         """Load a local torchvision-format ImageNet state dict (shape-mismatched keys skipped)."""
@@ -80,8 +88,11 @@ class VGG16Trunk(DFLTrunk):
     def shared(self, x: torch.Tensor) -> torch.Tensor:
         return self.features[:VGG_RELU4_3](x)
 
-    def global_logits(self, fmap: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.features[VGG_RELU4_3:](fmap).mean((2, 3)))
+    def global_map(self, fmap: torch.Tensor) -> torch.Tensor:
+        return self.features[VGG_RELU4_3:](fmap)
+
+    def global_head(self, pooled: torch.Tensor) -> torch.Tensor:
+        return self.fc(pooled)
 
 
 class ResNet18Trunk(DFLTrunk):
@@ -99,8 +110,11 @@ class ResNet18Trunk(DFLTrunk):
         x = n.maxpool(n.relu(n.bn1(n.conv1(x))))
         return n.layer3(n.layer2(n.layer1(x)))
 
-    def global_logits(self, fmap: torch.Tensor) -> torch.Tensor:
-        return self.net.fc(self.net.layer4(fmap).mean((2, 3)))
+    def global_map(self, fmap: torch.Tensor) -> torch.Tensor:
+        return self.net.layer4(fmap)
+
+    def global_head(self, pooled: torch.Tensor) -> torch.Tensor:
+        return self.net.fc(pooled)
 
 
 class Lite0Trunk(DFLTrunk):
@@ -116,9 +130,11 @@ class Lite0Trunk(DFLTrunk):
     def shared(self, x: torch.Tensor) -> torch.Tensor:
         return self.net.run_blocks(x, 0, _LITE0_BANK_BLOCK)
 
-    def global_logits(self, fmap: torch.Tensor) -> torch.Tensor:
-        x = self.net.head(self.net.run_blocks(fmap, _LITE0_BANK_BLOCK + 1))
-        return self.net._fc(x.mean((2, 3)))
+    def global_map(self, fmap: torch.Tensor) -> torch.Tensor:
+        return self.net.head(self.net.run_blocks(fmap, _LITE0_BANK_BLOCK + 1))
+
+    def global_head(self, pooled: torch.Tensor) -> torch.Tensor:
+        return self.net._fc(pooled)
 
     def load_pretrained(self, source: str | Path) -> None:
         """``"imagenet"``: the installed package's weights; otherwise a Lite0 state dict file."""
@@ -287,7 +303,6 @@ def initialise_bank(
     Returns:
         ``(2k, C)`` centroids (on the CPU) in bank order: rows ``[c k, (c + 1) k)`` belong to class ``c``.
     """
-    k = model.filters_per_class
     device = model.bank.weight.device
     labels = labels.to("cpu")
     was_training = model.training
@@ -298,11 +313,22 @@ def initialise_bank(
             for start in range(0, len(images), 32):
                 chunk = images[start : start + 32].to(device)
                 found, image = peak_features(model.bank_input(chunk), peaks_per_image)
-                vectors.append(F.normalize(found, dim=1).cpu())
+                vectors.append(found.cpu())
                 owners.append(labels[start + image.cpu()])
     finally:
         model.train(was_training)
-    vectors, owners = torch.cat(vectors), torch.cat(owners)
+    return bank_from_peaks(model, torch.cat(vectors), torch.cat(owners), seed=seed)
+
+
+def bank_from_peaks(
+    model: DFL, vectors: torch.Tensor, owners: torch.Tensor, *, seed: int = 0
+) -> torch.Tensor:
+    """Per class, k-means of the L2-normalised peak ``vectors`` ``(M, C)`` whose class is ``owners``
+    ``(M,)``; the normalised centroids are copied in place into the bank (bias zeroed), class-major.
+    Returns the ``(2k, C)`` centroids."""
+    k = model.filters_per_class
+    vectors = F.normalize(vectors.float().cpu(), dim=1)
+    owners = owners.cpu()
     blocks = []
     for cls in range(NUM_CLASSES):
         mine = vectors[owners == cls]

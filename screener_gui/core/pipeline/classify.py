@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from screener_gui.core.models.classifiers import build_classifier
+from screener_gui.core.models.pooled import pooled_logits
+from screener_gui.core.pipeline.pooled import input_batch, object_input, place_heat
 from screener_gui.core.pipeline.regions import padded_box
 from screener_gui.core.pipeline.superpixels import Superpixels
 from screener_gui.core.weights import load_state, load_weights
@@ -17,18 +19,27 @@ CLASSIFIER_KIND = "classifier"
 
 
 class RegionModel:
-    """A trained region classifier with its metadata: architecture, strategy, input, thresholds."""
+    """A trained region classifier with its metadata: architecture, strategy, input, thresholds.
+
+    ``mode`` is how sub-components are classified: "crop" (the paper: each superpixel's own
+    190x150 crop) or "pooled" (the fast mode: the DFL network runs once per object, scaled by
+    ``input_scale``, and pools each superpixel's logits; see :mod:`~.models.pooled`).
+    """
 
     def __init__(self, model: torch.nn.Module, metadata: dict, device: str | torch.device = "cpu"):
         self.model = model.to(device).eval()
         self.metadata = metadata
         self.device = torch.device(device)
         self.strategy: str = metadata["strategy"]
-        self.input_size: tuple[int, int] = tuple(metadata["input_size"])
+        self.input_size: tuple[int, int] | None = (
+            tuple(metadata["input_size"]) if metadata.get("input_size") else None
+        )
         self.mean = torch.tensor(metadata["mean"], device=self.device).view(1, 3, 1, 1)
         self.std = torch.tensor(metadata["std"], device=self.device).view(1, 3, 1, 1)
         self.region_threshold = float(metadata["region_threshold"])
         self.object_threshold = float(metadata.get("object_threshold", self.region_threshold))
+        self.mode: str = metadata.get("mode", "crop")
+        self.input_scale = float(metadata.get("input_scale", 1.0))
 
     @classmethod
     def load(cls, path: str | Path, device: str | torch.device = "cpu") -> RegionModel:
@@ -55,6 +66,31 @@ class RegionModel:
         if not probs:
             return np.zeros(0, np.float32), np.zeros((0, 1, 1), np.float32)
         return torch.cat(probs).numpy(), torch.cat(maps).numpy()
+
+    @torch.inference_mode()
+    def score_objects(
+        self, rgb: np.ndarray, sp: Superpixels, objects: int, batch: int = 4
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Pooled mode: anomaly probabilities (sp.count,) of all superpixels and the scan heatmap
+        (activation x probability, NaN outside objects)."""
+        scores = np.zeros(sp.count, np.float32)
+        heat = np.full(rgb.shape[:2], np.nan, np.float32)
+        items = [item for i in range(objects) if (item := object_input(rgb, sp, i)) is not None]
+        items.sort(key=lambda item: item.labels.size)  # similar sizes share a batch: less padding
+        mean, std = tuple(self.metadata["mean"]), tuple(self.metadata["std"])
+        for start in range(0, len(items), batch):
+            chunk = items[start : start + batch]
+            x, labels = input_batch(
+                [c.image for c in chunk], [c.labels for c in chunk], self.input_scale, mean, std, self.device
+            )
+            for item, out in zip(
+                chunk, pooled_logits(self.model, x, labels, [c.count for c in chunk]), strict=True
+            ):
+                probability = torch.softmax(out.combined.float(), 1)[:, 1].cpu().numpy()
+                scores[item.ids - 1] = probability
+                amap = out.anomaly_map.float().cpu().numpy()
+                place_heat(heat, item, amap, probability, self.input_scale, self.model.trunk.stride)
+        return scores, heat
 
 
 def _place(

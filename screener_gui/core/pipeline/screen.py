@@ -166,13 +166,18 @@ class Screener:
             )
             times["superpixels"] = _ms(t)
             t = time.perf_counter()
-            crops = superpixel_crops(rgb, sp)
-            times["crops"] = _ms(t)
-            t = time.perf_counter()
-            scores, maps = cm.score(crops)
-            times["classification"] = _ms(t)
-            t = time.perf_counter()
-            heat = superpixel_heatmap(rgb.shape[:2], sp, crop_boxes(sp), maps, scores, cm.input_size)
+            if cm.mode == "pooled":
+                scores, heat = cm.score_objects(rgb, sp, len(objects))
+                times["classification"] = _ms(t)  # the heatmap comes with the scores
+                t = time.perf_counter()
+            else:
+                crops = superpixel_crops(rgb, sp)
+                times["crops"] = _ms(t)
+                t = time.perf_counter()
+                scores, maps = cm.score(crops)
+                times["classification"] = _ms(t)
+                t = time.perf_counter()
+                heat = superpixel_heatmap(rgb.shape[:2], sp, crop_boxes(sp), maps, scores, cm.input_size)
             object_of = sp.object_of[1:].astype(np.int32)
         else:
             t = time.perf_counter()

@@ -60,14 +60,15 @@ def predict(model: RegionClassifier, crops: np.ndarray, batch: int = 128) -> np.
     return torch.cat(out).numpy() if out else np.zeros(0, np.float32)
 
 
-def freeze_early_layers(model: RegionClassifier) -> list[torch.nn.Module]:
-    """With ImageNet weights, keep a Lite0 trunk's stem and stride-2/4 blocks as they are (edges and
+def freeze_early_layers(model: RegionClassifier, blocks: int = 3) -> list[torch.nn.Module]:
+    """With ImageNet weights, keep a Lite0 trunk's stem and first ``blocks`` blocks (3: those at stride
+    2 and 4) as they are (edges and
     blobs transfer; it saves the costliest part of the backward pass on a CPU). Returns the frozen
     modules, whose batch-norm statistics must stay fixed too (see :func:`_train_mode`)."""
     net = getattr(getattr(model, "trunk", None), "net", None)
     if net is None or not hasattr(net, "_blocks"):
         return []
-    frozen = [net._conv_stem, net._bn0, *net._blocks[:3]]
+    frozen = [net._conv_stem, net._bn0, *net._blocks[:blocks]]
     for module in frozen:
         module.requires_grad_(False)
     return frozen

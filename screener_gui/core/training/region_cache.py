@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 from PIL import Image
@@ -48,6 +48,7 @@ from screener_gui.core.pipeline.superpixels import DEFAULT_SUPERPIXEL_AREA, segm
 Strategy = Literal["subcomponent", "object"]
 STRATEGIES: tuple[str, ...] = ("subcomponent", "object")
 FORMAT_VERSION = 1
+T = TypeVar("T")
 
 _ARRAYS = ("crops", "targets", "scan_ids", "fractions", "categories")
 _COPY_CHUNK = 512  # crops copied at a time from the spill file into crops.npy
@@ -165,7 +166,7 @@ def balanced_indices(targets: np.ndarray, indices: np.ndarray, rng: np.random.Ge
 
 
 @dataclass(frozen=True)
-class _ScanJob:
+class ScanJob:
     scan_id: int
     image: Path
     objects_mask: Path
@@ -220,7 +221,7 @@ def extract_regions(
     if not manifest_path.is_file():
         raise FileNotFoundError(f"{dataset_dir} is not a complete generated dataset (no manifest.json)")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    jobs = _jobs(dataset_dir, strategy, superpixel_area)[:limit]
+    jobs = scan_jobs(dataset_dir, strategy, superpixel_area)[:limit]
     size = SUBCOMPONENT_SIZE if strategy == "subcomponent" else OBJECT_SIZE
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -230,7 +231,7 @@ def extract_regions(
     ignored = 0
     try:
         with open(spill, "wb") as spill_file:
-            for job, regions in zip(jobs, _run(jobs, workers, progress), strict=True):
+            for job, regions in zip(jobs, run_jobs(jobs, workers, progress), strict=True):
                 np.ascontiguousarray(regions.crops).tofile(spill_file)
                 targets.append(regions.targets)
                 fractions.append(regions.fractions)
@@ -266,7 +267,7 @@ def extract_regions(
     return RegionCache.open(out_dir)
 
 
-def _jobs(dataset_dir: Path, strategy: str, superpixel_area: int) -> list[_ScanJob]:
+def scan_jobs(dataset_dir: Path, strategy: str, superpixel_area: int) -> list[ScanJob]:
     """One job per scan of the dataset, by scan index."""
     # Imported on use: the generator package is heavy, and only extraction reads its format.
     from screener_gui.synth.dataset import load_annotations
@@ -278,7 +279,7 @@ def _jobs(dataset_dir: Path, strategy: str, superpixel_area: int) -> list[_ScanJ
         if a["category_id"] in electronics:
             objects.setdefault(a["image_id"], []).append((int(a["mask_value"]), int(a["category_id"])))
     jobs = [
-        _ScanJob(
+        ScanJob(
             scan_id=int(image["id"]) - 1,  # the writer numbers COCO images from scan index + 1
             image=dataset_dir / image["file_name"],
             objects_mask=dataset_dir / image["objects_mask"],
@@ -292,27 +293,31 @@ def _jobs(dataset_dir: Path, strategy: str, superpixel_area: int) -> list[_ScanJ
     return sorted(jobs, key=lambda job: job.scan_id)
 
 
-def _run(jobs: list[_ScanJob], workers: int | None, progress: bool) -> Iterator[_ScanRegions]:
-    """Results of ``jobs`` in job order."""
+def run_jobs(
+    jobs: list[ScanJob], workers: int | None, progress: bool, worker: Callable[[ScanJob], T] | None = None
+) -> Iterator[T]:
+    """``worker`` (default: region extraction) applied to ``jobs``, results in job order."""
+    worker = worker or _extract_scan
     workers = workers or os.cpu_count() or 1
     bar = tqdm(total=len(jobs), unit="scan", desc="regions", disable=not progress)
     try:
         if workers <= 1 or len(jobs) <= 1:
-            results: Iterator[_ScanRegions] = map(_extract_scan, jobs)
+            results = map(worker, jobs)
             for result in results:
                 bar.update()
                 yield result
             return
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            for result in pool.map(_extract_scan, jobs, chunksize=1):
+            for result in pool.map(worker, jobs, chunksize=1):
                 bar.update()
                 yield result
     finally:
         bar.close()
 
 
-def _extract_scan(job: _ScanJob) -> _ScanRegions:
-    """Crops and labels of one scan's regions (runs in a worker process)."""
+def scan_truth(job: ScanJob) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, np.ndarray]:
+    """A job's scan: RGB, ground-truth object masks (empty ones dropped), their category ids
+    (int8) and the boolean anomaly mask."""
     rgb = load_scan(job.image).rgb
     object_map = _read_label_map(job.objects_mask, rgb.shape[:2])
     anomalies = _read_label_map(job.anomalies_mask, rgb.shape[:2]) > 0
@@ -322,7 +327,12 @@ def _extract_scan(job: _ScanJob) -> _ScanRegions:
         if mask.any():
             masks.append(mask)
             category_ids.append(category)
-    category_of = np.asarray(category_ids, np.int8)
+    return rgb, masks, np.asarray(category_ids, np.int8), anomalies
+
+
+def _extract_scan(job: ScanJob) -> _ScanRegions:
+    """Crops and labels of one scan's regions (runs in a worker process)."""
+    rgb, masks, category_of, anomalies = scan_truth(job)
     if job.strategy == "object":
         areas = np.array([np.count_nonzero(m) for m in masks], np.float64)
         hits = np.array([np.count_nonzero(m & anomalies) for m in masks], np.float64)

@@ -1,0 +1,253 @@
+"""Train a DFL classifier in the pooled (fast) mode on an object cache.
+
+Each step runs the network on a few whole objects and applies the DFL loss to every labelled
+superpixel of them (see :mod:`screener_gui.core.models.pooled`); classes are weighted equally.
+Validation each epoch on another dataset's objects; the best model is kept with its region
+threshold set at the target false-positive rate on those validation superpixels.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from screener_gui.core.metrics import binary_metrics, roc_auc, threshold_at_fpr
+from screener_gui.core.models.classifiers import CLASSES, build_classifier
+from screener_gui.core.models.dfl import DFL, bank_from_peaks
+from screener_gui.core.models.pooled import coverage, pooled_logits, pooled_loss
+from screener_gui.core.pipeline.pooled import input_batch
+from screener_gui.core.training.classifier import CLASSIFIER_KIND, _train_mode, freeze_early_layers
+from screener_gui.core.training.object_cache import ObjectCache
+from screener_gui.core.weights import load_checkpoint, load_state, load_weights, save_checkpoint, save_weights
+
+
+@dataclass(frozen=True)
+class PooledSettings:
+    """A pooled training run: ``batch`` objects per step, inputs scaled by ``input_scale``."""
+
+    arch: str = "dfl_lite0"
+    pretrained: str | None = "imagenet"
+    init: str | None = None
+    epochs: int = 12
+    batch: int = 8
+    lr: float = 0.003
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    input_scale: float = 1.0
+    target_fpr: float = 0.02
+    bank_init_objects: int = 160
+    freeze_early: bool = True
+    frozen_blocks: int = 5  # Lite0 blocks kept at their ImageNet weights: through stride 8
+    seed: int = 0
+
+
+def _augment(
+    image: np.ndarray, labels: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """A random one of the eight flips and quarter turns: bags lie on the belt any way round."""
+    turns, flip = int(rng.integers(4)), bool(rng.integers(2))
+    image, labels = np.rot90(image, turns), np.rot90(labels, turns)
+    if flip:
+        image, labels = image[:, ::-1], labels[:, ::-1]
+    return np.ascontiguousarray(image), np.ascontiguousarray(labels)
+
+
+def _batch(model: DFL, cache: ObjectCache, idx, scale: float, rng: np.random.Generator | None, device):
+    images, labels, targets = [], [], []
+    for i in idx:
+        image, label, target = cache.item(int(i))
+        if rng is not None:
+            image, label = _augment(image, label, rng)
+        images.append(image)
+        labels.append(label)
+        targets.append(torch.from_numpy(target.astype(np.int64)).to(device))
+    x, y = input_batch(images, labels, scale, model.mean, model.std, device)
+    return x, y, targets
+
+
+def _size_batches(cache: ObjectCache, batch: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Every object once, in batches of similar sizes (little padding), the batches in random order.
+    Sizes are ranked with a random jitter, so batch members change from epoch to epoch."""
+    area = np.prod(cache.shapes, axis=1) * rng.uniform(0.8, 1.25, len(cache))
+    order = np.argsort(area)
+    batches = [order[i : i + batch] for i in range(0, len(order), batch)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+@torch.no_grad()
+def _initialise_bank(model: DFL, cache: ObjectCache, settings: PooledSettings, rng, log, device) -> None:
+    """The DFL bank initialisation on pooled inputs: in each labelled superpixel's cells, its two
+    strongest 3x3 energy peaks of the bank-input map; then per-class k-means (:func:`bank_from_peaks`)."""
+    model.eval()
+    vectors, owners = [], []
+    picks = rng.choice(len(cache), min(settings.bank_init_objects, len(cache)), replace=False)
+    for i in np.sort(picks):
+        x, labels, (target,) = _batch(model, cache, [i], settings.input_scale, None, device)
+        fmap = model.trunk.shared(x)[0]
+        energy = fmap.norm(dim=0)
+        peak = energy == F.max_pool2d(energy[None, None], 3, 1, 1)[0, 0]
+        cover = coverage(labels[0], len(target), tuple(energy.shape))
+        for s in np.flatnonzero(target.cpu().numpy() >= 0):
+            cells = cover[s] >= 0.5 * cover[s].max()
+            score = energy.masked_fill(~(cells & peak), -1.0).flatten()
+            if not bool((score > 0).any()):
+                score = energy.masked_fill(~cells, -1.0).flatten()
+            for where in score.topk(min(2, int((score > 0).sum()))).indices:
+                vectors.append(fmap.flatten(1)[:, where].cpu())
+                owners.append(int(target[s]))
+    bank_from_peaks(model, torch.stack(vectors), torch.tensor(owners), seed=settings.seed)
+    log(f"filter bank initialised from k-means of {len(vectors)} superpixel peaks of {len(picks)} objects")
+
+
+@torch.inference_mode()
+def predict_objects(model: DFL, cache: ObjectCache, scale: float, device, batch: int = 4) -> np.ndarray:
+    """Anomaly probability of every superpixel of the cache (in cache order)."""
+    model.eval()
+    order = np.argsort(np.prod(cache.shapes, axis=1), kind="stable")
+    out = np.zeros(len(cache.targets), np.float32)
+    offsets = cache.target_offsets
+    for start in range(0, len(order), batch):
+        idx = order[start : start + batch]
+        x, y, targets = _batch(model, cache, idx, scale, None, device)
+        for i, logits in zip(idx, pooled_logits(model, x, y, [len(t) for t in targets]), strict=True):
+            out[offsets[i] : offsets[i + 1]] = torch.softmax(logits.combined.float(), 1)[:, 1].cpu().numpy()
+    return out
+
+
+def metadata(settings: PooledSettings, model: DFL, train: ObjectCache) -> dict:
+    """What inference needs (mode, scale, normalisation, superpixel area) and where the model came from."""
+    return {
+        "kind": CLASSIFIER_KIND,
+        "arch": settings.arch,
+        "strategy": "subcomponent",
+        "mode": "pooled",
+        "input_scale": settings.input_scale,
+        "input_size": None,
+        "mean": list(model.mean),
+        "std": list(model.std),
+        "classes": list(CLASSES),
+        "superpixel_area": train.meta.superpixel_area,
+        "label_rule": {"anomaly_min": train.meta.anomaly_min, "benign_max": train.meta.benign_max},
+        "training": asdict(settings),
+        "data": {
+            "seed": train.meta.dataset_seed,
+            "scans": train.meta.scans,
+            "objects": train.meta.objects,
+            "anomaly": train.meta.anomaly,
+            "benign": train.meta.benign,
+        },
+    }
+
+
+def train_pooled(
+    train: ObjectCache,
+    val: ObjectCache,
+    out_dir: Path,
+    settings: PooledSettings,
+    *,
+    device: str | torch.device = "cpu",
+    resume: bool = True,
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Train, validate each epoch, keep ``out_dir/classifier.safetensors`` (best validation TP rate at
+    the target FP rate, ties by ROC AUC) with its region threshold; resumable from the checkpoint."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(settings.seed)
+    device = torch.device(device)
+    model = build_classifier(settings.arch, pretrained=settings.pretrained)
+    if not isinstance(model, DFL):
+        raise ValueError(f"pooled training needs a DFL architecture, not {settings.arch!r}")
+    model.to(device)
+    frozen = (
+        freeze_early_layers(model, settings.frozen_blocks)
+        if settings.freeze_early and settings.pretrained
+        else []
+    )
+    optimizer = torch.optim.SGD(
+        [p for p in model.parameters() if p.requires_grad],
+        lr=settings.lr,
+        momentum=settings.momentum,
+        weight_decay=settings.weight_decay,
+    )
+    checkpoint, best_path = out_dir / "checkpoint.safetensors", out_dir / "classifier.safetensors"
+    state = {"epoch": 0, "best": [-1.0, -1.0], "history": []}
+    if resume and checkpoint.exists():
+        state = load_checkpoint(checkpoint, model, optimizer)["state"]
+        log(f"resumed after epoch {state['epoch']}")
+    elif settings.init:
+        load_state(model, load_weights(settings.init, kind=CLASSIFIER_KIND)[0], settings.init)
+        log(f"started from {settings.init}")
+    else:
+        _initialise_bank(model, train, settings, np.random.default_rng(settings.seed), log, device)
+        # The bank's max-pooled responses are large at first; a zero P-stream layer keeps the first
+        # steps from being driven by its arbitrary initial logits.
+        torch.nn.init.zeros_(model.p_fc.weight)
+        torch.nn.init.zeros_(model.p_fc.bias)
+    meta = metadata(settings, model, train)
+    val_labels = val.targets.astype(np.int64)
+    scored = val_labels >= 0
+    while state["epoch"] < settings.epochs:
+        epoch = state["epoch"] + 1
+        rng = np.random.default_rng([settings.seed, epoch])
+        lr = settings.lr * (0.1 if epoch > 0.75 * settings.epochs else 1.0)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        _train_mode(model, frozen)
+        t0, losses = time.time(), []
+        for idx in _size_batches(train, settings.batch, rng):
+            x, y, targets = _batch(model, train, idx, settings.input_scale, rng, device)
+            loss = pooled_loss(pooled_logits(model, x, y, [len(t) for t in targets]), targets)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(float(loss.detach()))
+            if len(losses) % 20 == 0:
+                log(
+                    f"epoch {epoch} batch {len(losses)} loss {np.mean(losses[-20:]):.4f} "
+                    f"{(time.time() - t0) / len(losses):.2f} s/batch"
+                )
+        scores = predict_objects(model, val, settings.input_scale, device)[scored]
+        labels = val_labels[scored]
+        threshold = threshold_at_fpr(labels, scores, settings.target_fpr)
+        m = binary_metrics(labels, scores, threshold)
+        auc = roc_auc(labels, scores)
+        state["epoch"] = epoch
+        state["history"].append(
+            {
+                "epoch": epoch,
+                "loss": float(np.mean(losses)),
+                "val_auc": auc,
+                "val_tp_rate": m.tp_rate,
+                "val_fp_rate": m.fp_rate,
+                "threshold": threshold,
+            }
+        )
+        log(
+            f"epoch {epoch}: loss {np.mean(losses):.4f} lr {lr:.4g}  validation AUC {auc:.4f}  "
+            f"TP {100 * m.tp_rate:.2f} % at FP {100 * m.fp_rate:.2f} % (threshold {threshold:.4f})  "
+            f"{time.time() - t0:.0f} s"
+        )
+        if [m.tp_rate, auc] > state["best"]:
+            state["best"] = [m.tp_rate, auc]
+            save_weights(
+                best_path,
+                model.state_dict(),
+                {
+                    **meta,
+                    "region_threshold": threshold,
+                    "epoch": epoch,
+                    "metrics": {
+                        "validation_regions": m.as_row(),
+                        "validation_auc": auc,
+                        "validation_seed": val.meta.dataset_seed,
+                    },
+                },
+            )
+        save_checkpoint(checkpoint, model, optimizer, {"state": state})
+    return best_path
