@@ -191,6 +191,9 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     screener = _screener(args)
     lines, failures = [], 0
     overlays = Path(args.overlays) if args.overlays else None
+    if overlays is not None:
+        overlays.mkdir(parents=True, exist_ok=True)
+    names: set[str] = set()
     for path in expand_scan_paths(args.paths):
         t0 = time.perf_counter()
         try:
@@ -201,12 +204,21 @@ def _cmd_screen(args: argparse.Namespace) -> int:
             _log(f"skipped: {error}")
             continue
         load_ms = 1000 * (time.perf_counter() - t0)
-        result = screener.screen(scan)
+        try:
+            result = screener.screen(scan)
+        except (ValueError, RuntimeError) as error:  # a scan the pipeline cannot handle: say so, go on
+            failures += 1
+            lines.append(json.dumps({"source": str(path), "error": f"screening failed: {error}"}))
+            _log(f"failed: {path}: {error}")
+            continue
         summary = result.summary()
         summary["timings_ms"]["load"] = round(load_ms, 1)
         lines.append(json.dumps(summary))
         if overlays is not None:
-            save_png_atomic(overlays / f"{path.stem}_screened.png", figure(scan.rgb, result))
+            name = _unique(f"{path.stem}_screened", names)
+            save_png_atomic(overlays / f"{name}.png", figure(scan.rgb, result))
+            summary["overlay"] = str(overlays / f"{name}.png")
+            lines[-1] = json.dumps(summary)
         flags = ", ".join(
             f"{o['category']} {o['anomaly_score']:.2f}{' ALARM' if o['alarm'] else ''}"
             for o in summary["objects"]
@@ -216,8 +228,18 @@ def _cmd_screen(args: argparse.Namespace) -> int:
             f"{result.timings['total']:.0f} ms"
         )
     write_text_atomic(args.out, "\n".join(lines) + "\n")
-    _log(f"{len(lines) - failures} screened, {failures} could not be read -> {args.out}")
+    _log(f"{len(lines) - failures} screened, {failures} could not be read or screened -> {args.out}")
     return 1 if failures else 0
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_2``, ``name_3``... when scans in different folders share a file name."""
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}_{n}"
+    taken.add(candidate)
+    return candidate
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:

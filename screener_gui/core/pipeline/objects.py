@@ -39,7 +39,7 @@ class ObjectInstance:
 
 def image_tensor(rgb: np.ndarray) -> torch.Tensor:
     """uint8 (H, W, 3) → float (3, H, W) in [0, 1], the segmenter's input."""
-    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div_(255.0)
+    return torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1).float().div_(255.0)
 
 
 def _box(mask: np.ndarray) -> tuple[int, int, int, int]:
