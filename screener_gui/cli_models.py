@@ -244,11 +244,16 @@ def _unique(name: str, taken: set[str]) -> str:
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from screener_gui.core.pipeline.bench import bench
+    from screener_gui.core.pipeline.classify import RegionModel
+    from screener_gui.core.pipeline.screen import Screener
 
     _threads(args)
-    print(
-        json.dumps(bench(_screener(args), count=args.count, seed=args.seed, repeats=args.repeats), indent=1)
-    )
+    screener = _screener(args)
+    compare = None
+    if args.compare_classifier:
+        compare = Screener(screener.segmenter, RegionModel.load(args.compare_classifier, screener.device))
+    report = bench(screener, count=args.count, seed=args.seed, repeats=args.repeats, compare=compare)
+    print(json.dumps(report, indent=1))
     return 0
 
 
@@ -353,6 +358,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--count", type=int, default=8)
     p.add_argument("--seed", type=int, default=90210)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument(
+        "--compare-classifier",
+        default=None,
+        help="also time this classifier (same segmenter), bag by bag in turn, and report the ratio",
+    )
     _model_options(p)
     p.set_defaults(func=_cmd_bench)
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from screener_gui.cli import main
@@ -45,11 +46,19 @@ def test_evaluate_writes_metrics_at_three_levels(tiny_dataset, tmp_path, capsys)
     assert "TP" in capsys.readouterr().out
 
 
-def test_bench_prints_per_stage_medians(capsys):
-    assert main(["bench", "--count", "1", "--repeats", "1", "--device", "cpu"]) == 0
+def test_bench_prints_per_stage_medians_and_compares_two_classifiers(capsys):
+    from screener_gui.core.pipeline.screen import CLASSIFIER_FILE, models_dir
+
+    shipped = str(models_dir() / CLASSIFIER_FILE)
+    args = ["bench", "--count", "1", "--repeats", "1", "--device", "cpu", "--compare-classifier", shipped]
+    assert main(args) == 0
     report = json.loads(capsys.readouterr().out)
     assert {"objects", "classification", "total", "wall"} <= set(report["median_ms"])
-    assert report["device"] == "cpu"
+    assert report["device"] == "cpu" and report["mode"] == "crop"
+    assert set(report["compare"]["median_ms"]) == set(report["median_ms"])
+    assert report["wall_ratio"] == pytest.approx(
+        report["median_ms"]["wall"] / report["compare"]["median_ms"]["wall"], rel=0.01
+    )
 
 
 def test_scans_with_the_same_name_in_two_folders_get_two_overlays(tmp_path):

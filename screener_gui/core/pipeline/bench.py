@@ -13,35 +13,66 @@ from screener_gui.core.scan import Scan
 from screener_gui.synth.scene import SynthSettings, generate_scan
 
 
-def bench(screener: Screener, *, count: int = 8, seed: int = 90210, repeats: int = 3) -> dict:
+def bench(
+    screener: Screener,
+    *,
+    count: int = 8,
+    seed: int = 90210,
+    repeats: int = 3,
+    compare: Screener | None = None,
+) -> dict:
     """Screen ``count`` generated bags ``repeats`` times (after one warm-up) and report the median
-    milliseconds of every stage, with the spread between scans."""
+    milliseconds of every stage, with the spread between scans.
+
+    With ``compare`` (e.g. the same segmenter with another classifier or mode), both screen every
+    bag in turn, so machine load falls on both alike; the report then holds ``compare``'s figures
+    and the ratio of the two median wall times.
+    """
     scans = [generate_scan(seed, i, SynthSettings()).rgb for i in range(count)]
-    screener.screen(Scan(rgb=scans[0]))
-    per_stage: dict[str, list[float]] = {}
-    objects, regions = [], []
+    contenders = [screener] if compare is None else [screener, compare]
+    records = [_Record() for _ in contenders]
+    for contender in contenders:
+        contender.screen(Scan(rgb=scans[0]))
     for _ in range(repeats):
         for rgb in scans:
-            t0 = time.perf_counter()
-            result = screener.screen(Scan(rgb=rgb))
-            wall = 1000 * (time.perf_counter() - t0)
-            for stage, ms in {**result.timings, "wall": wall}.items():
-                per_stage.setdefault(stage, []).append(ms)
-            objects.append(len(result.objects))
-            regions.append(len(result.regions.scores))
-    return {
-        "scans": count,
-        "seed": seed,
-        "repeats": repeats,
-        "scan_size": list(scans[0].shape[:2]),
-        "device": str(screener.device),
-        "torch_threads": torch.get_num_threads(),
-        "cpu": platform.processor() or platform.machine(),
-        "classifier": screener.classifier.metadata["arch"],
-        "strategy": screener.classifier.strategy,
-        "segmenter": screener.segmenter.metadata["backbone"],
-        "objects_per_scan": float(np.mean(objects)),
-        "regions_per_scan": float(np.mean(regions)),
-        "median_ms": {k: round(float(np.median(v)), 1) for k, v in per_stage.items()},
-        "p90_ms": {k: round(float(np.percentile(v, 90)), 1) for k, v in per_stage.items()},
-    }
+            for contender, record in zip(contenders, records, strict=True):
+                record.add(contender, rgb)
+    report = {"scans": count, "seed": seed, "repeats": repeats, "scan_size": list(scans[0].shape[:2])}
+    report |= records[0].report(screener)
+    if compare is not None:
+        report["compare"] = records[1].report(compare)
+        report["wall_ratio"] = round(report["median_ms"]["wall"] / report["compare"]["median_ms"]["wall"], 3)
+    return report
+
+
+class _Record:
+    """Timings, object and region counts of one screener over the bench."""
+
+    def __init__(self):
+        self.per_stage: dict[str, list[float]] = {}
+        self.objects: list[int] = []
+        self.regions: list[int] = []
+
+    def add(self, screener: Screener, rgb: np.ndarray) -> None:
+        t0 = time.perf_counter()
+        result = screener.screen(Scan(rgb=rgb))
+        wall = 1000 * (time.perf_counter() - t0)
+        for stage, ms in {**result.timings, "wall": wall}.items():
+            self.per_stage.setdefault(stage, []).append(ms)
+        self.objects.append(len(result.objects))
+        self.regions.append(len(result.regions.scores))
+
+    def report(self, screener: Screener) -> dict:
+        return {
+            "device": str(screener.device),
+            "torch_threads": torch.get_num_threads(),
+            "cpu": platform.processor() or platform.machine(),
+            "classifier": screener.classifier.metadata["arch"],
+            "strategy": screener.classifier.strategy,
+            "mode": screener.classifier.mode,
+            "segmenter": screener.segmenter.metadata["backbone"],
+            "objects_per_scan": float(np.mean(self.objects)),
+            "regions_per_scan": float(np.mean(self.regions)),
+            "median_ms": {k: round(float(np.median(v)), 1) for k, v in self.per_stage.items()},
+            "p90_ms": {k: round(float(np.percentile(v, 90)), 1) for k, v in self.per_stage.items()},
+        }
