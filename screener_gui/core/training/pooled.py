@@ -17,14 +17,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from screener_gui.core.metrics import binary_metrics, roc_auc, threshold_at_fpr
 from screener_gui.core.models.classifiers import CLASSES, build_classifier
 from screener_gui.core.models.dfl import DFL, bank_from_peaks
 from screener_gui.core.models.pooled import coverage, pooled_logits, pooled_loss
 from screener_gui.core.pipeline.pooled import input_batch
-from screener_gui.core.training.classifier import CLASSIFIER_KIND, _train_mode, freeze_early_layers
+from screener_gui.core.training.classifier import CLASSIFIER_KIND, _train_mode, end_epoch, freeze_early_layers
 from screener_gui.core.training.object_cache import ObjectCache
-from screener_gui.core.weights import load_checkpoint, load_state, load_weights, save_checkpoint, save_weights
+from screener_gui.core.weights import load_checkpoint, load_state, load_weights, save_checkpoint
 
 
 @dataclass(frozen=True)
@@ -156,8 +155,7 @@ def train_pooled(
     log: Callable[[str], None] = print,
 ) -> Path:
     """Train, validate each epoch, keep ``out_dir/classifier.safetensors`` (best validation ROC AUC,
-    ties by TP rate at the target FP rate: with ~100 validation anomalies the TP rate at a 2 % FP
-    rate moves by whole regions from epoch to epoch, the AUC does not) with its region threshold;
+    see :func:`end_epoch`) with its region threshold;
     resumable from the checkpoint."""
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(settings.seed)
@@ -215,41 +213,19 @@ def train_pooled(
                     f"{(time.time() - t0) / len(losses):.2f} s/batch"
                 )
         scores = predict_objects(model, val, settings.input_scale, device)[scored]
-        labels = val_labels[scored]
-        threshold = threshold_at_fpr(labels, scores, settings.target_fpr)
-        m = binary_metrics(labels, scores, threshold)
-        auc = roc_auc(labels, scores)
-        state["epoch"] = epoch
-        state["history"].append(
-            {
-                "epoch": epoch,
-                "loss": float(np.mean(losses)),
-                "val_auc": auc,
-                "val_tp_rate": m.tp_rate,
-                "val_fp_rate": m.fp_rate,
-                "threshold": threshold,
-            }
+        end_epoch(
+            state,
+            model,
+            meta,
+            best_path,
+            val_labels[scored],
+            scores,
+            settings.target_fpr,
+            val_seed=val.meta.dataset_seed,
+            losses=losses,
+            started=t0,
+            log=log,
+            note=f" lr {lr:.4g}",
         )
-        log(
-            f"epoch {epoch}: loss {np.mean(losses):.4f} lr {lr:.4g}  validation AUC {auc:.4f}  "
-            f"TP {100 * m.tp_rate:.2f} % at FP {100 * m.fp_rate:.2f} % (threshold {threshold:.4f})  "
-            f"{time.time() - t0:.0f} s"
-        )
-        if [auc, m.tp_rate] > state["best"]:
-            state["best"] = [auc, m.tp_rate]
-            save_weights(
-                best_path,
-                model.state_dict(),
-                {
-                    **meta,
-                    "region_threshold": threshold,
-                    "epoch": epoch,
-                    "metrics": {
-                        "validation_regions": m.as_row(),
-                        "validation_auc": auc,
-                        "validation_seed": val.meta.dataset_seed,
-                    },
-                },
-            )
         save_checkpoint(checkpoint, model, optimizer, {"state": state})
     return best_path
