@@ -46,6 +46,8 @@ def _cmd_regions(args: argparse.Namespace) -> int:
     from screener_gui.core.training.region_cache import extract_regions
 
     if args.mode == "pooled":
+        if args.strategy != "subcomponent":
+            raise SystemExit("the pooled mode classifies sub-components: use --strategy subcomponent")
         objects = extract_objects(
             Path(args.data),
             Path(args.out),
