@@ -17,6 +17,7 @@ from screener_gui.core.training.region_cache import RegionCache, balanced_indice
 from screener_gui.core.weights import load_checkpoint, load_state, load_weights, save_checkpoint, save_weights
 
 CLASSIFIER_KIND = "classifier"
+BEST_FILE, CHECKPOINT_FILE = "classifier.safetensors", "checkpoint.safetensors"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class ClassifierSettings:
     target_fpr: float = 0.02
     bank_init_crops: int = 256
     freeze_early: bool = True
+    frozen_blocks: int = 3  # Lite0 blocks kept at their ImageNet weights: stride 2 and 4
     seed: int = 0
 
 
@@ -128,11 +130,48 @@ def metadata(settings: ClassifierSettings, model: RegionClassifier, train: Regio
     }
 
 
+def start_run(
+    settings,
+    checkpoint: Path,
+    *,
+    resume: bool,
+    device: str | torch.device = "cpu",
+    log: Callable[[str], None],
+) -> tuple[RegionClassifier, list[torch.nn.Module], torch.optim.Optimizer, dict, bool]:
+    """The model, its frozen modules, the SGD optimizer and the run state of a classifier training
+    run (:class:`ClassifierSettings` or the pooled settings): resumed from ``checkpoint`` when
+    asked and present, else started from ``settings.init`` weights when given. The last value is
+    True when it did neither, i.e. the caller still has to initialise the model from data."""
+    model = build_classifier(settings.arch, pretrained=settings.pretrained).to(device)
+    frozen = (
+        freeze_early_layers(model, settings.frozen_blocks)
+        if settings.freeze_early and settings.pretrained
+        else []
+    )
+    optimizer = torch.optim.SGD(
+        [p for p in model.parameters() if p.requires_grad],
+        lr=settings.lr,
+        momentum=settings.momentum,
+        weight_decay=settings.weight_decay,
+    )
+    state = {"epoch": 0, "best": [-1.0, -1.0], "history": []}
+    if resume and checkpoint.exists():
+        state = load_checkpoint(checkpoint, model, optimizer)["state"]
+        log(f"resumed after epoch {state['epoch']}")
+        return model, frozen, optimizer, state, False
+    if settings.init:
+        load_state(model, load_weights(settings.init, kind=CLASSIFIER_KIND)[0], settings.init)
+        log(f"started from {settings.init}")
+        return model, frozen, optimizer, state, False
+    return model, frozen, optimizer, state, True
+
+
 def end_epoch(
     state: dict,
     model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
     meta: dict,
-    best_path: Path,
+    out_dir: Path,
     labels: np.ndarray,
     scores: np.ndarray,
     target_fpr: float,
@@ -143,10 +182,11 @@ def end_epoch(
     log: Callable[[str], None],
     note: str = "",
 ) -> None:
-    """Score an epoch on validation labels, log and record it in ``state``, and write the weights to
-    ``best_path`` (with the region threshold at ``target_fpr``) when its ROC AUC is the best so far,
-    ties by TP rate: with ~100 validation anomalies the TP rate at a 2 % FP rate moves by whole
-    regions from epoch to epoch, the AUC does not."""
+    """Score an epoch on validation labels, log and record it in ``state``, write the weights to
+    ``out_dir/classifier.safetensors`` (with the region threshold at ``target_fpr``) when its ROC
+    AUC is the best so far, ties by TP rate (with ~100 validation anomalies the TP rate at a 2 % FP
+    rate moves by whole regions from epoch to epoch, the AUC does not); then checkpoint the run in
+    ``out_dir/checkpoint.safetensors``."""
     epoch = state["epoch"] + 1
     threshold = threshold_at_fpr(labels, scores, target_fpr)
     m = binary_metrics(labels, scores, threshold)
@@ -171,10 +211,11 @@ def end_epoch(
         state["best"] = [auc, m.tp_rate]
         metrics = {"validation_regions": m.as_row(), "validation_auc": auc, "validation_seed": val_seed}
         save_weights(
-            best_path,
+            out_dir / BEST_FILE,
             model.state_dict(),
             {**meta, "region_threshold": threshold, "epoch": epoch, "metrics": metrics},
         )
+    save_checkpoint(out_dir / CHECKPOINT_FILE, model, optimizer, {"state": state})
 
 
 def train_classifier(
@@ -194,23 +235,10 @@ def train_classifier(
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
-    model = build_classifier(settings.arch, pretrained=settings.pretrained)
-    frozen = freeze_early_layers(model) if settings.freeze_early and settings.pretrained else []
-    optimizer = torch.optim.SGD(
-        [p for p in model.parameters() if p.requires_grad],
-        lr=settings.lr,
-        momentum=settings.momentum,
-        weight_decay=settings.weight_decay,
+    model, frozen, optimizer, state, fresh = start_run(
+        settings, out_dir / CHECKPOINT_FILE, resume=resume, log=log
     )
-    checkpoint, best_path = out_dir / "checkpoint.safetensors", out_dir / "classifier.safetensors"
-    state = {"epoch": 0, "best": [-1.0, -1.0], "history": []}
-    if resume and checkpoint.exists():
-        state = load_checkpoint(checkpoint, model, optimizer)["state"]
-        log(f"resumed after epoch {state['epoch']}")
-    elif settings.init:
-        load_state(model, load_weights(settings.init, kind=CLASSIFIER_KIND)[0], settings.init)
-        log(f"started from {settings.init}")
-    elif isinstance(model, DFL):
+    if fresh and isinstance(model, DFL):
         _initialise_bank(model, train, settings.bank_init_crops, rng, log)
     meta = metadata(settings, model, train)
     pool = np.arange(len(train))
@@ -238,8 +266,9 @@ def train_classifier(
         end_epoch(
             state,
             model,
+            optimizer,
             meta,
-            best_path,
+            out_dir,
             val.targets.astype(np.int64),
             scores,
             settings.target_fpr,
@@ -248,5 +277,4 @@ def train_classifier(
             started=t0,
             log=log,
         )
-        save_checkpoint(checkpoint, model, optimizer, {"state": state})
-    return best_path
+    return out_dir / BEST_FILE

@@ -17,13 +17,19 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from screener_gui.core.models.classifiers import CLASSES, build_classifier
+from screener_gui.core.models.classifiers import CLASSES
 from screener_gui.core.models.dfl import DFL, bank_from_peaks
 from screener_gui.core.models.pooled import coverage, pooled_logits, pooled_loss
 from screener_gui.core.pipeline.pooled import input_batch
-from screener_gui.core.training.classifier import CLASSIFIER_KIND, _train_mode, end_epoch, freeze_early_layers
+from screener_gui.core.training.classifier import (
+    BEST_FILE,
+    CHECKPOINT_FILE,
+    CLASSIFIER_KIND,
+    _train_mode,
+    end_epoch,
+    start_run,
+)
 from screener_gui.core.training.object_cache import ObjectCache
-from screener_gui.core.weights import load_checkpoint, load_state, load_weights, save_checkpoint
 
 
 @dataclass(frozen=True)
@@ -160,30 +166,12 @@ def train_pooled(
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(settings.seed)
     device = torch.device(device)
-    model = build_classifier(settings.arch, pretrained=settings.pretrained)
+    model, frozen, optimizer, state, fresh = start_run(
+        settings, out_dir / CHECKPOINT_FILE, resume=resume, device=device, log=log
+    )
     if not isinstance(model, DFL):
         raise ValueError(f"pooled training needs a DFL architecture, not {settings.arch!r}")
-    model.to(device)
-    frozen = (
-        freeze_early_layers(model, settings.frozen_blocks)
-        if settings.freeze_early and settings.pretrained
-        else []
-    )
-    optimizer = torch.optim.SGD(
-        [p for p in model.parameters() if p.requires_grad],
-        lr=settings.lr,
-        momentum=settings.momentum,
-        weight_decay=settings.weight_decay,
-    )
-    checkpoint, best_path = out_dir / "checkpoint.safetensors", out_dir / "classifier.safetensors"
-    state = {"epoch": 0, "best": [-1.0, -1.0], "history": []}
-    if resume and checkpoint.exists():
-        state = load_checkpoint(checkpoint, model, optimizer)["state"]
-        log(f"resumed after epoch {state['epoch']}")
-    elif settings.init:
-        load_state(model, load_weights(settings.init, kind=CLASSIFIER_KIND)[0], settings.init)
-        log(f"started from {settings.init}")
-    else:
+    if fresh:
         _initialise_bank(model, train, settings, np.random.default_rng(settings.seed), log, device)
         # The bank's max-pooled responses are large at first; a zero P-stream layer keeps the first
         # steps from being driven by its arbitrary initial logits.
@@ -216,8 +204,9 @@ def train_pooled(
         end_epoch(
             state,
             model,
+            optimizer,
             meta,
-            best_path,
+            out_dir,
             val_labels[scored],
             scores,
             settings.target_fpr,
@@ -227,5 +216,4 @@ def train_pooled(
             log=log,
             note=f" lr {lr:.4g}",
         )
-        save_checkpoint(checkpoint, model, optimizer, {"state": state})
-    return best_path
+    return out_dir / BEST_FILE
