@@ -26,13 +26,6 @@ def plate():
     return planted_scan(SEED, "laptop", "metal_plate", subtlety=0.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 3 is open: the shipped sub-component classifier (validation ROC AUC 0.66) scores the "
-    "plate's superpixels 0.91-0.99, above the laptop's other parts (median 0.77), but only half of them "
-    "reach the region threshold calibrated at 3.5 % false positives (0.982) and the laptop's score "
-    "(0.993) stays under the object threshold (0.996); this test passes once the model does",
-)
 def test_a_large_hidden_plate_is_marked_anomaly_and_alarms(screener, plate):
     result = screener.screen(Scan(rgb=plate.rgb))
     assert result.alarm

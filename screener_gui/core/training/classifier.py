@@ -45,21 +45,24 @@ class ClassifierSettings:
     seed: int = 0
 
 
-def normalise(crops: np.ndarray, mean, std) -> torch.Tensor:
-    """uint8 (N, h, w, 3) crops → normalised float (N, 3, h, w)."""
-    x = torch.from_numpy(np.array(crops)).permute(0, 3, 1, 2).float().div_(255.0)
-    return (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+def normalise(crops: np.ndarray, mean, std, device: str | torch.device = "cpu") -> torch.Tensor:
+    """uint8 (N, h, w, 3) crops → normalised float (N, 3, h, w) on ``device`` (the bytes travel,
+    the floats are made there)."""
+    x = torch.from_numpy(np.array(crops)).to(device).permute(0, 3, 1, 2).float().div_(255.0)
+    mean_t = torch.tensor(mean, device=device).view(1, 3, 1, 1)
+    return (x - mean_t) / torch.tensor(std, device=device).view(1, 3, 1, 1)
 
 
 @torch.inference_mode()
 def predict(model: RegionClassifier, crops: np.ndarray, batch: int = 128) -> np.ndarray:
-    """Anomaly probability of each crop (softmax of the model's logits)."""
+    """Anomaly probability of each crop (softmax of the model's logits), on the model's device."""
     model.eval()
+    device = next(model.parameters()).device
     out = [
-        torch.softmax(model(normalise(crops[i : i + batch], model.mean, model.std)), 1)[:, 1]
+        torch.softmax(model(normalise(crops[i : i + batch], model.mean, model.std, device)), 1)[:, 1]
         for i in range(0, len(crops), batch)
     ]
-    return torch.cat(out).numpy() if out else np.zeros(0, np.float32)
+    return torch.cat(out).float().cpu().numpy() if out else np.zeros(0, np.float32)
 
 
 def freeze_early_layers(model: RegionClassifier, blocks: int = 3) -> list[torch.nn.Module]:
@@ -91,7 +94,9 @@ def _augment(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
     return x
 
 
-def _initialise_bank(model: DFL, cache: RegionCache, count: int, rng: np.random.Generator, log) -> None:
+def _initialise_bank(
+    model: DFL, cache: RegionCache, count: int, rng: np.random.Generator, log, device
+) -> None:
     picks = [
         rng.choice(
             np.flatnonzero(cache.targets == c), min(count, int((cache.targets == c).sum())), replace=False
@@ -99,8 +104,8 @@ def _initialise_bank(model: DFL, cache: RegionCache, count: int, rng: np.random.
         for c in (0, 1)
     ]
     order = np.sort(np.concatenate(picks))
-    images = normalise(cache.crops[order], model.mean, model.std)
-    initialise_bank(model, images, torch.from_numpy(cache.targets[order].astype(np.int64)))
+    images = normalise(cache.crops[order], model.mean, model.std, device)
+    initialise_bank(model, images, torch.from_numpy(cache.targets[order].astype(np.int64)).to(device))
     log(f"filter bank initialised from k-means of conv peaks of {len(order)} training crops")
 
 
@@ -224,22 +229,23 @@ def train_classifier(
     out_dir: Path,
     settings: ClassifierSettings,
     *,
+    device: str | torch.device = "cpu",
     resume: bool = True,
     log: Callable[[str], None] = print,
 ) -> Path:
-    """Train, validate each epoch, keep ``out_dir/classifier.safetensors`` (best validation ROC AUC,
-    see :func:`end_epoch`) with its calibrated region
-    threshold."""
+    """Train on ``device``, validate each epoch, keep ``out_dir/classifier.safetensors`` (best
+    validation ROC AUC, see :func:`end_epoch`) with its calibrated region threshold."""
     if train.meta.strategy != val.meta.strategy:
         raise ValueError(f"training regions are {train.meta.strategy}, validation {val.meta.strategy}")
     out_dir.mkdir(parents=True, exist_ok=True)
+    device = torch.device(device)
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
     model, frozen, optimizer, state, fresh = start_run(
-        settings, out_dir / CHECKPOINT_FILE, resume=resume, log=log
+        settings, out_dir / CHECKPOINT_FILE, resume=resume, device=device, log=log
     )
     if fresh and isinstance(model, DFL):
-        _initialise_bank(model, train, settings.bank_init_crops, rng, log)
+        _initialise_bank(model, train, settings.bank_init_crops, rng, log, device)
     meta = metadata(settings, model, train)
     pool = np.arange(len(train))
     while state["epoch"] < settings.epochs:
@@ -250,8 +256,8 @@ def train_classifier(
         t0, losses = time.time(), []
         for start in range(0, len(order) - settings.batch + 1, settings.batch):
             idx = np.sort(order[start : start + settings.batch])
-            x = _augment(normalise(train.crops[idx], model.mean, model.std), rng)
-            y = torch.from_numpy(train.targets[idx].astype(np.int64))
+            x = _augment(normalise(train.crops[idx], model.mean, model.std, device), rng)
+            y = torch.from_numpy(train.targets[idx].astype(np.int64)).to(device)
             loss, _ = model.loss(x, y)
             optimizer.zero_grad()
             loss.backward()
