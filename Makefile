@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean
+.PHONY: run sample screenshots gui-bench test lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,17 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The workstation, screening bags from the built-in simulated scanner with the shipped models.
 run: $(STAMP)
+	$(VENV)/bin/screener-gui
+
+screenshots: $(STAMP)
+	$(PY) -m screener_gui.gui.screenshots --out docs/images
+
+gui-bench: $(STAMP)
+	$(PY) -m screener_gui.gui.bench
+
+sample: $(STAMP)
 	$(VENV)/bin/screener synth --out sample --count 12 --seed 1
 	$(VENV)/bin/screener contact-sheet sample --out sample/contact_sheet.png
 	@echo "Sample bags: sample/images/  contact sheet: sample/contact_sheet.png"

@@ -113,6 +113,7 @@ def _cmd_train_pooled(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    from screener_gui.core.pipeline.screen import pick_device
     from screener_gui.core.training.classifier import ClassifierSettings, train_classifier
     from screener_gui.core.training.region_cache import RegionCache
 
@@ -134,7 +135,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
         init=args.init,
         freeze_early=not args.no_freeze,
     )
-    best = train_classifier(train, val, Path(args.out), settings, resume=not args.restart, log=_log)
+    best = train_classifier(
+        train,
+        val,
+        Path(args.out),
+        settings,
+        device=pick_device(args.device),
+        resume=not args.restart,
+        log=_log,
+    )
     print(f"best classifier weights: {best}")
     return 0
 
@@ -319,7 +328,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--lr", type=float, default=None, help="default 0.001 (crop), 0.003 (pooled)")
     p.add_argument("--input-scale", type=float, default=1.0, help="pooled: object input scale")
-    p.add_argument("--device", default=None, help="pooled: cpu, cuda ... (default: CUDA when present)")
+    p.add_argument("--device", default=None, help="cpu, cuda ... (default: CUDA when present)")
     p.add_argument(
         "--target-fpr", type=float, default=0.02, help="validation FP rate for the region threshold"
     )
@@ -388,3 +397,30 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
     p.add_argument("--init", default=None, help="start from these segmenter weights (e.g. the shipped model)")
     p.set_defaults(func=_cmd_train_segmenter)
+
+    p = sub.add_parser("export-labels", help="annotated scans (region label files) → a region cache")
+    p.add_argument("paths", nargs="+", help="scan files or folders (searched recursively)")
+    p.add_argument("--out", required=True, help="region cache folder for `screener train`")
+    p.set_defaults(func=_cmd_export_labels)
+
+
+def _cmd_export_labels(args: argparse.Namespace) -> int:
+    import sys
+
+    from screener_gui.core.errors import ScanLoadError
+    from screener_gui.core.io import expand_scan_paths
+    from screener_gui.core.training.label_export import export_training_set
+
+    unlabelled: list[Path] = []
+    try:
+        cache = export_training_set(expand_scan_paths(args.paths), args.out, on_unlabelled=unlabelled.append)
+    except (ScanLoadError, ValueError) as exc:  # LabelFileError is a ValueError
+        for path in unlabelled:
+            print(f"no labels: {path}")
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    m = cache.meta
+    print(f"{len(cache)} regions ({m.anomaly} anomaly, {m.benign} benign) from {m.scans} scans -> {args.out}")
+    for path in unlabelled:
+        print(f"no labels: {path}")
+    return 0

@@ -31,7 +31,8 @@ MAX_PIXELS: int = 80_000_000  # larger is no bag scan; refused from the header, 
 
 _MIN_TRANSMISSION = 1.0 / 65535.0  # keeps ln(T) finite where nothing got through
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic and BigTIFF
-_ENERGY_STEM = re.compile(r"(?P<base>.+)_(?P<energy>high|low)", re.IGNORECASE)
+SUPERPIXELS_SUFFIX = ".superpixels.png"  # an annotator's superpixel map beside its scan
+ENERGY_STEM = re.compile(r"(?P<base>.+)_(?P<energy>high|low)", re.IGNORECASE)
 # Decoders report damaged data with a grab bag of exception types; all of them mean the same
 # thing to the person at the screen.
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error, zlib.error)
@@ -54,7 +55,7 @@ def load_scan(path: str | os.PathLike[str]) -> Scan:
     """
     path = Path(path)
     _check_scan_file(path)
-    pair = _dual_energy_pair(path)
+    pair = dual_energy_pair(path)
     if pair is not None:
         return load_dual_energy(*pair)
     return Scan(rgb=_to_rgb8(_read_pixels(path), path), source=str(path))
@@ -139,12 +140,23 @@ def find_scans(folder: str | os.PathLike[str]) -> list[Path]:
         raise ScanLoadError(folder, "it is not a folder" if folder.exists() else "the folder does not exist")
     scans = []
     for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.suffix.lower() not in SCAN_EXTENSIONS or not path.is_file():
+        if not is_scan_name(path.name) or not path.is_file():
             continue
-        pair = _dual_energy_pair(path)
+        pair = dual_energy_pair(path)
         if pair is None or pair[0] == path:
             scans.append(path)
     return scans
+
+
+def is_scan_name(name: str) -> bool:
+    """True for a file name a scan can have: an image extension, not hidden, and not an
+    annotator's superpixel map (``<scan>.superpixels.png``, see docs/label_format.md)."""
+    lower = name.lower()
+    return (
+        not name.startswith(".")
+        and Path(lower).suffix in SCAN_EXTENSIONS
+        and not lower.endswith(SUPERPIXELS_SUFFIX)
+    )
 
 
 def save_png_atomic(path: str | os.PathLike[str], array: np.ndarray, *, compress_level: int = 1) -> None:
@@ -182,9 +194,9 @@ def _check_scan_file(path: Path) -> None:
         raise ScanLoadError(path, "the file is empty (0 bytes)")
 
 
-def _dual_energy_pair(path: Path) -> tuple[Path, Path] | None:
+def dual_energy_pair(path: Path) -> tuple[Path, Path] | None:
     """(high, low) when ``path`` is one half of a pair whose other half exists, else None."""
-    match = _ENERGY_STEM.fullmatch(path.stem)
+    match = ENERGY_STEM.fullmatch(path.stem)
     if match is None:
         return None
     other = "low" if match["energy"].lower() == "high" else "high"

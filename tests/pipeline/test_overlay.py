@@ -9,9 +9,13 @@ from screener_gui.core.pipeline.overlay import (
     ANOMALY_RGB,
     BENIGN_RGB,
     HEAT_LUT,
+    composite,
+    contour_layer,
     contours,
     default_thickness,
+    heat_layer,
     heatmap,
+    outline_layer,
     outlines,
     side_by_side,
 )
@@ -111,3 +115,22 @@ def test_side_by_side_puts_white_gaps_between_panels():
     assert out.shape == (20, 30 + 8 + 40, 3) and out.dtype == np.uint8
     assert (out[:, 30:38] == 255).all()
     assert (out[5:15, 38:] == 0).all() and (out[:5, 38:] == 255).all()
+
+
+def test_layers_are_transparent_off_their_lines_and_composite_to_the_drawn_overlays(scene):
+    rgb, labels = scene
+    states = np.array([1, 0])
+    layer = contour_layer(labels, states, thickness=2)
+    assert layer.shape == (60, 100, 4) and layer[0, 0, 3] == 0 and layer[30, 30, 3] == 0
+    assert tuple(layer[30, 10]) == (*ANOMALY_RGB, 255) and tuple(layer[30, 89]) == (*BENIGN_RGB, 255)
+    assert np.array_equal(composite(rgb, layer), contours(rgb, labels, states, thickness=2))
+    masks, alarms = [labels == 1, labels == 2], [True, False]
+    lines = outline_layer(rgb.shape[:2], masks, alarms, width=2)
+    assert np.array_equal(composite(rgb, lines), outlines(rgb, masks, alarms, width=2))
+
+
+def test_the_heat_layer_fades_with_the_evidence():
+    heat = np.array([[np.nan, 0.0, 0.5, 1.0]], np.float32)
+    layer = heat_layer(heat)
+    assert list(layer[0, :, 3]) == [0, 0, 128, 255]
+    assert tuple(layer[0, 3, :3]) == tuple(HEAT_LUT[255])

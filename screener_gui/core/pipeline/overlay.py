@@ -1,7 +1,9 @@
-"""What the screen shows on top of a scan, as pure functions returning new uint8 RGB images.
+"""What the screen shows on top of a scan, as pure functions returning new uint8 images.
 
 Red / green superpixel contours, a class-activation heatmap, object outlines with alarm frames
-and side-by-side panels (the paper's figure 5). Nothing here changes its inputs.
+and side-by-side panels (the paper's figure 5). Contours and outlines exist as transparent RGBA
+layers too (``*_layer``): the viewer shows each layer on its own, the saved overlays composite
+them. Nothing here changes its inputs.
 """
 
 from __future__ import annotations
@@ -53,16 +55,8 @@ def default_thickness(shape: tuple[int, ...]) -> int:
 def contours(
     rgb: np.ndarray, sp_labels: np.ndarray, states: np.ndarray, *, thickness: int | None = None
 ) -> np.ndarray:
-    """Superpixel boundaries: red for anomaly superpixels, green for benign ones.
-
-    Each superpixel's border is drawn inside it, ``thickness`` pixels wide, in its own colour:
-    where a red and a green superpixel meet both colours show, so the red side stays legible.
-
-    Args:
-        rgb: The scan, uint8 (H, W, 3).
-        sp_labels: int (H, W) superpixel labels (0 = none), as ``Superpixels.labels``.
-        states: int (count,) per superpixel, index 0 = label 1: 1 anomaly, 0 benign, -1 not shown.
-        thickness: Line width in pixels (default :func:`default_thickness`).
+    """Superpixel boundaries drawn on the scan: red for anomaly superpixels, green for benign ones
+    (see :func:`contour_layer`).
 
     Raises:
         ValueError: Shapes disagree or ``states`` is shorter than the largest label.
@@ -70,19 +64,54 @@ def contours(
     _check_rgb(rgb)
     if sp_labels.shape != rgb.shape[:2]:
         raise ValueError(f"labels have shape {sp_labels.shape}, the scan {rgb.shape[:2]}")
+    width = default_thickness(rgb.shape) if thickness is None else int(thickness)
+    return composite(rgb, contour_layer(sp_labels, states, thickness=width))
+
+
+def contour_layer(sp_labels: np.ndarray, states: np.ndarray, *, thickness: int | None = None) -> np.ndarray:
+    """Superpixel boundaries as a transparent layer: red for anomaly, green for benign.
+
+    Each superpixel's border is drawn inside it, ``thickness`` pixels wide, in its own colour:
+    where a red and a green superpixel meet both colours show, so the red side stays legible.
+
+    Args:
+        sp_labels: int (H, W) superpixel labels (0 = none), as ``Superpixels.labels``.
+        states: int (count,) per superpixel, index 0 = label 1: 1 anomaly, 0 benign, -1 not shown.
+        thickness: Line width in pixels (default :func:`default_thickness`).
+
+    Returns:
+        uint8 (H, W, 4) RGBA, alpha 255 on the lines and 0 elsewhere.
+
+    Raises:
+        ValueError: ``states`` is shorter than the largest label.
+    """
     states = np.asarray(states).ravel()
     highest = int(sp_labels.max(initial=0))
     if highest > states.size:
         raise ValueError(f"{states.size} states for superpixels labelled up to {highest}")
-    width = default_thickness(rgb.shape) if thickness is None else int(thickness)
+    width = default_thickness(sp_labels.shape) if thickness is None else int(thickness)
     state_of = np.full(states.size + 1, -1, np.int8)
     state_of[1:] = states
     border = _inner_borders(sp_labels, width)
     state_map = state_of[sp_labels]
-    out = rgb.copy()
-    out[border & (state_map == 0)] = BENIGN_RGB
-    out[border & (state_map == 1)] = ANOMALY_RGB  # last, so anomaly is on top
+    out = np.zeros((*sp_labels.shape, 4), np.uint8)
+    out[border & (state_map == 0)] = (*BENIGN_RGB, 255)
+    out[border & (state_map == 1)] = (*ANOMALY_RGB, 255)  # last, so anomaly is on top
     return out
+
+
+def composite(rgb: np.ndarray, layer: np.ndarray) -> np.ndarray:
+    """``layer`` (uint8 RGBA, same size) painted over the scan with its alpha; a new RGB image."""
+    _check_rgb(rgb)
+    if layer.shape != (*rgb.shape[:2], 4) or layer.dtype != np.uint8:
+        raise ValueError(f"layer {layer.dtype} {layer.shape} does not fit the scan {rgb.shape}")
+    alpha = layer[:, :, 3:4].astype(np.float32) / 255.0
+    if np.all((alpha == 0) | (alpha == 1)):  # binary layers (lines) copy exactly
+        out = rgb.copy()
+        solid = layer[:, :, 3] == 255
+        out[solid] = layer[solid, :3]
+        return out
+    return np.round(rgb * (1.0 - alpha) + layer[:, :, :3] * alpha).astype(np.uint8)
 
 
 def heatmap(rgb: np.ndarray, heat: np.ndarray, *, alpha: float = 0.5) -> np.ndarray:
@@ -99,40 +128,66 @@ def heatmap(rgb: np.ndarray, heat: np.ndarray, *, alpha: float = 0.5) -> np.ndar
     if heat.shape != rgb.shape[:2]:
         raise ValueError(f"heat has shape {heat.shape}, the scan {rgb.shape[:2]}")
     alpha = float(np.clip(alpha, 0.0, 1.0))
-    shown = np.isfinite(heat)
-    index = np.round(np.clip(heat[shown], 0.0, 1.0) * 255).astype(np.intp)
+    shown, colours = _heat_colours(heat)
     out = rgb.copy()
-    blended = (1.0 - alpha) * rgb[shown] + alpha * HEAT_LUT[index]
-    out[shown] = np.round(blended).astype(np.uint8)
+    out[shown] = np.round((1.0 - alpha) * rgb[shown] + alpha * colours).astype(np.uint8)
     return out
+
+
+def heat_layer(heat: np.ndarray) -> np.ndarray:
+    """The heat map as an RGBA layer of :data:`HEAT_LUT` colours whose opacity follows the heat
+    (no evidence is fully transparent, so cold parts of an item stay readable; the viewer scales
+    the whole layer's opacity), transparent where the heat is not finite. ``heat`` as for
+    :func:`heatmap`."""
+    shown, colours = _heat_colours(heat)
+    out = np.zeros((*heat.shape, 4), np.uint8)
+    out[shown, :3] = colours
+    out[shown, 3] = np.round(np.clip(heat[shown], 0.0, 1.0) * 255).astype(np.uint8)
+    return out
+
+
+def _heat_colours(heat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    shown = np.isfinite(heat)
+    return shown, HEAT_LUT[np.round(np.clip(heat[shown], 0.0, 1.0) * 255).astype(np.intp)]
 
 
 def outlines(
     rgb: np.ndarray, masks: Sequence[np.ndarray], alarms: Sequence[bool], *, width: int = 3
 ) -> np.ndarray:
-    """Object outlines, red when the object alarmed (plus a red frame around it), green otherwise.
+    """Object outlines drawn on the scan (see :func:`outline_layer`)."""
+    _check_rgb(rgb)
+    return composite(rgb, outline_layer(rgb.shape[:2], masks, alarms, width=width))
+
+
+def outline_layer(
+    shape: tuple[int, int], masks: Sequence[np.ndarray], alarms: Sequence[bool], *, width: int = 3
+) -> np.ndarray:
+    """Object outlines as a transparent layer, red when the object alarmed (plus a red frame
+    around it), green otherwise.
 
     Args:
-        rgb: The scan, uint8 (H, W, 3).
+        shape: (H, W) of the scan.
         masks: Boolean (H, W) object masks; empty ones are skipped.
         alarms: One flag per mask.
         width: Line width in pixels, of the outline (drawn inside the mask) and of the frame.
+
+    Returns:
+        uint8 (H, W, 4) RGBA, alpha 255 on the lines and 0 elsewhere.
     """
-    _check_rgb(rgb)
     if len(masks) != len(alarms):
         raise ValueError(f"{len(masks)} masks but {len(alarms)} alarm flags")
     width = max(1, int(width))
-    out = rgb.copy()
+    out = np.zeros((*shape, 4), np.uint8)
     # Quiet objects first, so alarmed ones are drawn on top where they touch.
     order = sorted(range(len(masks)), key=lambda i: bool(alarms[i]))
     for i in order:
         mask = np.asarray(masks[i], dtype=bool)
-        if mask.shape != rgb.shape[:2]:
-            raise ValueError(f"mask {i} has shape {mask.shape}, the scan {rgb.shape[:2]}")
+        if mask.shape != tuple(shape):
+            raise ValueError(f"mask {i} has shape {mask.shape}, the scan {tuple(shape)}")
         box = mask_box(mask)
         if box is None:
             continue
-        colour = ANOMALY_RGB if alarms[i] else BENIGN_RGB
+        colour = (*(ANOMALY_RGB if alarms[i] else BENIGN_RGB), 255)
         sub = mask[box]
         eroded = ndimage.binary_erosion(sub, np.ones((3, 3), bool), iterations=width, border_value=0)
         out[box][sub & ~eroded] = colour
@@ -173,7 +228,7 @@ def _inner_borders(labels: np.ndarray, width: int) -> np.ndarray:
 
 
 def _draw_frame(
-    out: np.ndarray, box: tuple[slice, slice], *, margin: int, width: int, colour: tuple[int, int, int]
+    out: np.ndarray, box: tuple[slice, slice], *, margin: int, width: int, colour: tuple[int, ...]
 ) -> None:
     rows, cols = box
     h, w = out.shape[:2]

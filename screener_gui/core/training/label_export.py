@@ -1,0 +1,152 @@
+"""Annotated scans → a region cache, so classifiers can be trained on the annotators' labels.
+
+Each labelled scan's superpixels are cropped exactly as the pipeline crops them at run time and
+written in the layout :class:`~screener_gui.core.training.region_cache.RegionCache` reads; the
+targets are the annotator's labels (every superpixel is a clean example, none is ignored).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+
+from screener_gui.core.atomic import write_text_atomic
+from screener_gui.core.io import load_scan
+from screener_gui.core.labels import LabelFileError, RegionLabels, is_label_file, labels_path, load_labels
+from screener_gui.core.pipeline.regions import (
+    ANOMALY_MIN,
+    BENIGN_MAX,
+    OBJECT_MIN_PIXELS,
+    SUBCOMPONENT_SIZE,
+    superpixel_crops,
+)
+from screener_gui.core.pipeline.superpixels import DEFAULT_SUPERPIXEL_AREA, Superpixels
+from screener_gui.core.training.region_cache import RegionCache, RegionCacheMeta
+
+UNKNOWN_CATEGORY = -1  # category id of an object whose class the generator does not know
+
+
+def category_ids() -> dict[str, int]:
+    """Category name → COCO id, as the generator numbers its electronics classes (1-based)."""
+    # Imported on use: the generator package is heavy and only its class list is needed.
+    from screener_gui.synth.items import CATEGORIES
+
+    return {name: i + 1 for i, name in enumerate(CATEGORIES)}
+
+
+def export_training_set(
+    scan_paths: Iterable[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    *,
+    on_unlabelled: Callable[[Path], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RegionCache:
+    """Write the labelled superpixels of ``scan_paths`` as a sub-component region cache.
+
+    Every label file is checked before anything is written, so a bad one leaves ``out_dir``
+    untouched. ``meta.json`` is written last (atomically): an interrupted export is never taken
+    for a complete cache. Scan ids are positions among the exported (labelled) scans.
+
+    Args:
+        scan_paths: Scan files (label files among them are passed over).
+        out_dir: Output folder (created; an existing cache there is replaced).
+        on_unlabelled: Called with each scan that has no label file (it is skipped).
+        progress: Called with (scans done, scans to export) after each exported scan.
+
+    Returns:
+        The written cache, opened.
+
+    Raises:
+        LabelFileError: A label file is damaged or does not match its scan (the message names it).
+        ScanLoadError: A labelled scan cannot be loaded.
+        ValueError: No scan has labels.
+    """
+    candidates = [Path(p) for p in scan_paths if not is_label_file(p)]
+    labelled: list[Path] = []
+    total = 0
+    for path in candidates:
+        if labels_path(path).is_file():
+            total += load_labels(path).count  # checks the files and the scan's hash
+            labelled.append(path)
+        elif on_unlabelled is not None:
+            on_unlabelled(path)
+    if not labelled:
+        raise ValueError("none of the scans has a label file; nothing to export")
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "meta.json").unlink(missing_ok=True)  # from here on the folder is incomplete
+    names = category_ids()
+    temporary = out_dir / ".crops.npy.tmp"
+    parts: dict[str, list[np.ndarray]] = {"targets": [], "scan_ids": [], "categories": []}
+    try:
+        crops = np.lib.format.open_memmap(
+            temporary, mode="w+", dtype=np.uint8, shape=(total, *SUBCOMPONENT_SIZE, 3)
+        )
+        start = 0
+        for scan_id, path in enumerate(labelled):
+            labels = load_labels(path)
+            rows = _scan_crops(path, labels)
+            crops[start : start + len(rows)] = rows
+            start += len(rows)
+            parts["targets"].append(labels.labels)
+            parts["scan_ids"].append(np.full(labels.count, scan_id, np.int32))
+            parts["categories"].append(_categories(labels, names))
+            if progress is not None:
+                progress(scan_id + 1, len(labelled))
+        if start != total:  # a label file changed between the check and the export
+            raise LabelFileError(
+                out_dir, f"the labels changed during the export ({start} of {total} regions)"
+            )
+        crops.flush()
+        del crops
+        os.replace(temporary, out_dir / "crops.npy")
+    finally:
+        temporary.unlink(missing_ok=True)
+    targets = np.concatenate(parts["targets"]).astype(np.int8)
+    np.save(out_dir / "targets.npy", targets)
+    np.save(out_dir / "scan_ids.npy", np.concatenate(parts["scan_ids"]).astype(np.int32))
+    np.save(out_dir / "fractions.npy", targets.astype(np.float32))  # a label is all or nothing
+    np.save(out_dir / "categories.npy", np.concatenate(parts["categories"]).astype(np.int8))
+    meta = RegionCacheMeta(
+        strategy="subcomponent",
+        size=SUBCOMPONENT_SIZE,
+        superpixel_area=DEFAULT_SUPERPIXEL_AREA,
+        anomaly_min=ANOMALY_MIN,
+        benign_max=BENIGN_MAX,
+        object_min_pixels=OBJECT_MIN_PIXELS,
+        dataset=f"annotations: {_common_folder(labelled)}",
+        dataset_seed=-1,
+        dataset_count=len(candidates),
+        scans=len(labelled),
+        anomaly=int(np.count_nonzero(targets == 1)),
+        benign=int(np.count_nonzero(targets == 0)),
+        ignored=0,
+    )
+    write_text_atomic(out_dir / "meta.json", meta.to_json())
+    return RegionCache.open(out_dir)
+
+
+def _scan_crops(path: Path, labels: RegionLabels) -> np.ndarray:
+    """Crops of all of a scan's superpixels, uint8 (n, 150, 190, 3), in id order."""
+    rgb = load_scan(path).rgb
+    if rgb.shape[:2] != labels.shape:
+        raise LabelFileError(
+            labels_path(path), f"its superpixel map is {labels.shape} but the scan is {rgb.shape[:2]}"
+        )
+    if labels.count == 0:
+        return np.zeros((0, *SUBCOMPONENT_SIZE, 3), np.uint8)
+    return superpixel_crops(rgb, Superpixels(labels=labels.superpixels, object_of=labels.object_of))
+
+
+def _categories(labels: RegionLabels, names: dict[str, int]) -> np.ndarray:
+    """int8 (n,): the category id of each superpixel's object (-1 for an unknown class)."""
+    of_object = {o.index: names.get(o.category, UNKNOWN_CATEGORY) for o in labels.objects}
+    return np.array([of_object[int(i)] for i in labels.object_of[1:]], np.int8)
+
+
+def _common_folder(paths: list[Path]) -> str:
+    return os.path.commonpath([str(p.resolve().parent) for p in paths])

@@ -1,0 +1,87 @@
+"""Small controls of the main window: the alarm banner, the toolbar and queue rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QLabel, QSlider, QToolBar
+
+from screener_gui.core.review import Entry
+
+ALARM_STYLE = "background:#c81e1e;color:white;font-size:20px;font-weight:bold;padding:6px;"
+CLEAR_STYLE = "background:#2f8f3a;color:white;font-size:20px;font-weight:bold;padding:6px;"
+IDLE_STYLE = "background:#555;color:white;font-size:20px;padding:6px;"
+
+
+class Banner(QLabel):
+    """What the model says about the bag on screen, before the operator decides."""
+
+    def __init__(self) -> None:
+        super().__init__("Waiting for bags — File ▸ Simulated scanner (Ctrl+M) or Open (Ctrl+O)")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setStyleSheet(IDLE_STYLE)
+
+    def show_entry(self, entry: Entry) -> None:
+        result = entry.result
+        alarmed = [o for o in result.objects if result.object_alarms[o.index]]
+        items = ", ".join(o.category for o in result.objects) or "no electronics found"
+        if result.alarm:
+            names = ", ".join(o.category for o in alarmed)
+            text = f"ALARM — {len(alarmed)} of {len(result.objects)} items: {names}"
+        else:
+            text = f"NO ALARM — {items}"
+        if entry.decision:
+            text += f"   [operator: {entry.decision.upper()}]"
+        self.setText(text)
+        self.setStyleSheet(ALARM_STYLE if result.alarm else CLEAR_STYLE)
+        self.setToolTip(
+            f"{entry.source}\nbag score {result.bag_score:.4f} (threshold {result.object_threshold:.4f})"
+        )
+
+
+def queue_row(entry: Entry) -> str:
+    """One line of the queue list: decision, model alarm, source, latency."""
+    mark = {"clear": "✓ clear", "suspect": "⚑ suspect", None: "… waiting"}[entry.decision]
+    alarm = "ALARM" if entry.result.alarm else "no alarm"
+    seconds = f", {entry.seconds:.1f} s" if entry.seconds is not None else ""
+    name = Path(entry.source).name if "/" in entry.source else entry.source
+    return f"{mark} | {alarm} | {name} ({entry.latency_ms:.0f} ms{seconds})"
+
+
+class Toolbar(QToolBar):
+    """Heatmap opacity and the enhancement in use."""
+
+    opacity_changed = Signal(float)
+    enhancement_picked = Signal(str)
+
+    def __init__(self, opacity: float, enhancements: list[str]) -> None:
+        super().__init__("View")
+        self.setObjectName("view toolbar")
+        self.addWidget(QLabel(" Heatmap opacity "))
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setFixedWidth(140)
+        self.opacity.setValue(round(100 * opacity))
+        self.opacity.valueChanged.connect(lambda v: self.opacity_changed.emit(v / 100.0))
+        self.addWidget(self.opacity)
+        self.addWidget(QLabel("  Enhancement "))
+        self.enhancement = QComboBox()
+        self.enhancement.addItem("0  as rendered", "")
+        for number, name in enumerate(enhancements, start=1):
+            self.enhancement.addItem(f"{number}  {name.replace('_', ' ')}", name)
+        self.enhancement.activated.connect(
+            lambda i: self.enhancement_picked.emit(self.enhancement.itemData(i))
+        )
+        self.addWidget(self.enhancement)
+
+    def set_opacity(self, opacity: float) -> None:
+        self.opacity.blockSignals(True)
+        self.opacity.setValue(round(100 * opacity))
+        self.opacity.blockSignals(False)
+
+    def set_enhancement(self, name: str) -> None:
+        index = self.enhancement.findData(name)
+        self.enhancement.blockSignals(True)
+        self.enhancement.setCurrentIndex(max(index, 0))
+        self.enhancement.blockSignals(False)

@@ -1,0 +1,458 @@
+"""The workstation's main window: viewer in the middle, queue on the left, regions on the right.
+
+The window only wires things together: scans come from :class:`~screener_gui.gui.qt_sources.Sources`,
+are screened on :class:`~screener_gui.gui.qt_worker.PipelineThread`, queue up in a
+:class:`~screener_gui.core.review.ReviewQueue` and are drawn by the viewer. Modes change what
+the panels show and what a click does; every key works in every mode.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QListWidget, QMainWindow, QVBoxLayout, QWidget
+
+from screener_gui.core.decisions import Decision, DecisionLog, utc_timestamp
+from screener_gui.core.enhance import ENHANCEMENTS
+from screener_gui.core.pipeline.layers import region_contours
+from screener_gui.core.review import Entry, ReviewQueue
+from screener_gui.core.training.label_export import export_training_set
+from screener_gui.gui.qt_annotations import Annotations
+from screener_gui.gui.qt_controls import Banner, Toolbar, queue_row
+from screener_gui.gui.qt_regions import RegionPanel
+from screener_gui.gui.qt_sources import Sources
+from screener_gui.gui.qt_viewer import ScanViewer
+from screener_gui.gui.qt_worker import PipelineThread, Screened
+from screener_gui.gui.settings import load_preferences, save_preferences
+
+MODES = ("operator", "analyst", "annotator")
+
+
+class MainWindow(QMainWindow):
+    """Signals: ``shown(source)`` once a bag and its overlays are on screen; ``decided(Decision)``
+    after a decision is logged; ``labels_changed()`` after an annotator's edit, undo or redo."""
+
+    shown = Signal(str)
+    decided = Signal(object)
+    labels_changed = Signal()
+
+    def __init__(
+        self,
+        pipeline: PipelineThread,
+        store: QSettings,
+        decision_log: Path,
+        annotation_folder: Path,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("xray-screener")
+        self.pipeline = pipeline
+        self.store = store
+        self.prefs = load_preferences(store)
+        self.review = ReviewQueue()
+        self.log = DecisionLog(decision_log)
+        self.annotations = Annotations(Path(self.prefs.annotation_folder or annotation_folder))
+        self.sources = Sources(pipeline, self)
+        self.enhancement = ""  # "" = the scan as rendered
+        self.errors: list[str] = []
+
+        self.viewer = ScanViewer()
+        self.banner = Banner()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.banner)
+        column.addWidget(self.viewer, 1)
+        self.setCentralWidget(central)
+
+        self.queue_list = QListWidget()
+        self.queue_list.currentRowChanged.connect(self._queue_row_picked)
+        self.queue_dock = self._dock("Queue", self.queue_list, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.regions = RegionPanel()
+        self.regions.selected.connect(self._region_picked)
+        self.regions_dock = self._dock("Regions", self.regions, Qt.DockWidgetArea.RightDockWidgetArea)
+
+        self.toolbar = Toolbar(self.prefs.heat_opacity, list(ENHANCEMENTS))
+        self.addToolBar(self.toolbar)
+        self.toolbar.opacity_changed.connect(self._set_opacity)
+        self.toolbar.enhancement_picked.connect(self.set_enhancement)
+        self.device_label, self.latency_label, self.waiting_label = (
+            QLabel("models not loaded"),
+            QLabel(),
+            QLabel(),
+        )
+        self.clock_label = QLabel()
+        for label in (self.clock_label, self.device_label, self.latency_label, self.waiting_label):
+            self.statusBar().addPermanentWidget(label)
+        self.clock = QTimer(self)  # time on the bag, as the operator sees it tick
+        self.clock.timeout.connect(self._tick)
+        self.clock.start(500)
+
+        self._actions()
+        self.pipeline.screened.connect(self._screened)
+        self.pipeline.failed.connect(self._failed)
+        self.pipeline.ready.connect(lambda device: self.device_label.setText(f"pipeline on {device}"))
+        self.pipeline.pending_changed.connect(lambda _n: self._update_status())
+        self.sources.problem.connect(lambda message: self.statusBar().showMessage(message, 10000))
+        self.viewer.hovered.connect(self._hovered)
+        self.viewer.clicked.connect(self._clicked)
+        for name, on in (
+            ("heatmap", self.prefs.show_heatmap),
+            ("contours", self.prefs.show_contours),
+            ("outlines", self.prefs.show_outlines),
+        ):
+            self.set_layer_visible(name, on)
+        self._set_opacity(self.prefs.heat_opacity)
+        self.set_mode(self.prefs.mode if self.prefs.mode in MODES else "operator")
+        self.resize(1400, 900)
+        self.resizeDocks([self.queue_dock, self.regions_dock], [260, 360], Qt.Orientation.Horizontal)
+
+    # ---- actions and keys -------------------------------------------------------------------
+    def _actions(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        self._action(menu, "Open files…", QKeySequence.StandardKey.Open, self.open_files_dialog)
+        self._action(menu, "Open folder…", "Ctrl+Shift+O", self.open_folder_dialog)
+        self._action(menu, "Watch folder…", "Ctrl+W", self.watch_folder_dialog)
+        self.simulate_action = self._action(menu, "Simulated scanner", "Ctrl+M", self.toggle_simulator)
+        self.simulate_action.setCheckable(True)
+        menu.addSeparator()
+        self._action(menu, "Save labels", QKeySequence.StandardKey.Save, self.save_labels)
+        self._action(menu, "Export training set…", "Ctrl+E", self.export_dialog)
+        menu.addSeparator()
+        self._action(menu, "Quit", QKeySequence.StandardKey.Quit, self.close)
+
+        menu = self.menuBar().addMenu("&Decide")
+        self._action(menu, "Clear bag", "C", lambda: self.decide("clear"))
+        self._action(menu, "Suspect bag", "S", lambda: self.decide("suspect"))
+        self._action(menu, "Next bag", "Right", lambda: self.step(1))
+        self._action(menu, "Previous bag", "Left", lambda: self.step(-1))
+
+        menu = self.menuBar().addMenu("&View")
+        self.layer_actions = {}
+        for name, key in (("heatmap", "H"), ("contours", "B"), ("outlines", "O")):
+            action = self._action(
+                menu, f"{name.capitalize()} layer", key, lambda n=name: self.toggle_layer(n)
+            )
+            action.setCheckable(True)
+            self.layer_actions[name] = action
+        self._action(menu, "Fit scan", "R", self.viewer.reset_view)
+        menu.addSeparator()
+        self._action(menu, "Scan as rendered", "0", lambda: self.set_enhancement(""))
+        for number, name in enumerate(ENHANCEMENTS, start=1):
+            self._action(
+                menu, name.replace("_", " ").capitalize(), str(number), lambda n=name: self.set_enhancement(n)
+            )
+
+        menu = self.menuBar().addMenu("&Mode")
+        group = QActionGroup(self)
+        self.mode_actions = {}
+        for mode, key in zip(MODES, ("F2", "F3", "F4"), strict=True):
+            action = self._action(menu, mode.capitalize(), key, lambda m=mode: self.set_mode(m))
+            action.setCheckable(True)
+            group.addAction(action)
+            self.mode_actions[mode] = action
+
+        menu = self.menuBar().addMenu("&Edit")
+        self._action(menu, "Undo label", "Ctrl+Z", self.undo)
+        self._action(menu, "Redo label", ("Ctrl+Shift+Z", "Ctrl+Y"), self.redo)
+
+    def _action(self, menu, text: str, key, slot) -> QAction:
+        action = QAction(text, self)
+        action.setShortcuts([QKeySequence(k) for k in key] if isinstance(key, tuple) else [QKeySequence(key)])
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        self.addAction(action)  # shortcuts work with the menu bar hidden, too
+        return action
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    # ---- modes and layers -------------------------------------------------------------------
+    def set_mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        self.prefs.mode = mode
+        self.mode_actions[mode].setChecked(True)
+        self.regions_dock.setVisible(mode != "operator")
+        self._draw_labels()
+        self._update_status()
+
+    def toggle_layer(self, name: str) -> None:
+        self.set_layer_visible(name, not self.viewer.layer_visible(name))
+
+    def set_layer_visible(self, name: str, on: bool) -> None:
+        self.viewer.set_layer_visible(name, on)
+        self.layer_actions[name].setChecked(on)
+        setattr(self.prefs, f"show_{name}", on)
+
+    def _set_opacity(self, opacity: float) -> None:
+        self.prefs.heat_opacity = opacity
+        self.viewer.set_layer_opacity("heatmap", opacity)
+        self.toolbar.set_opacity(opacity)
+
+    def set_enhancement(self, name: str) -> None:
+        """Show the scan through enhancement ``name`` (a key of ENHANCEMENTS; "" = as rendered)."""
+        self.enhancement = name if name in ENHANCEMENTS else ""
+        self.toolbar.set_enhancement(self.enhancement)
+        entry = self.review.current
+        if entry is not None:
+            self.viewer.set_image(self._picture(entry))
+
+    def _picture(self, entry: Entry) -> np.ndarray:
+        return ENHANCEMENTS[self.enhancement](entry.scan) if self.enhancement else entry.scan.rgb
+
+    # ---- bags arriving and shown ------------------------------------------------------------
+    def _screened(self, screened: Screened) -> None:
+        source = screened.scan.source or screened.source
+        entry = Entry(source, screened.scan, screened.result, screened.layers, screened.latency_ms)
+        shown = self.review.add(entry, time.monotonic())
+        self.annotations.forget_missing(self.review.entries)
+        self.latency_label.setText(f"last bag {screened.latency_ms:.0f} ms")
+        self._refresh_queue()
+        if shown:
+            self._show_current()
+        self._update_status()
+
+    def _failed(self, _job_id: int, source: str, message: str) -> None:
+        self.errors.append(f"{source}: {message}")
+        self.queue_list.addItem(f"✗ {Path(source).name}: {message}")
+        self.statusBar().showMessage(f"could not screen {source}: {message}", 15000)
+
+    def _show_current(self) -> None:
+        entry = self.review.current
+        if entry is None:
+            return
+        self.viewer.show_scan(self._picture(entry))
+        self.viewer.set_layer("heatmap", entry.layers.heatmap)
+        self.viewer.set_layer("outlines", entry.layers.outlines)
+        self._draw_labels()
+        self.banner.show_entry(entry)
+        self._select_queue_row()
+        self._tick()
+        self.shown.emit(entry.source)
+
+    def _draw_labels(self) -> None:
+        """Contours and the regions table, with the annotator's labels in annotator mode."""
+        entry = self.review.current
+        if entry is None:
+            return
+        session = self.annotations.session(entry) if self.prefs.mode == "annotator" else None
+        if session is None:
+            self.viewer.set_layer("contours", entry.layers.contours)
+            self.regions.show_result(entry.result)
+            return
+        labels = session.to_labels()
+        if labels.superpixels.shape == entry.result.shape and np.array_equal(
+            labels.superpixels, entry.result.superpixels.labels
+        ):
+            layer = region_contours(entry.result, labels.labels)
+            self.regions.show_result(entry.result, labels.labels)
+        else:  # reloaded labels from an earlier run: their own superpixels
+            from screener_gui.core.pipeline.overlay import contour_layer
+
+            layer = contour_layer(labels.superpixels, labels.labels)
+            self.regions.show_result(entry.result)
+        self.viewer.set_layer("contours", layer)
+
+    def _refresh_queue(self) -> None:
+        self.queue_list.blockSignals(True)
+        errors = [
+            self.queue_list.item(i).text()
+            for i in range(self.queue_list.count())
+            if self.queue_list.item(i).text().startswith("✗")
+        ]
+        self.queue_list.clear()
+        for entry in self.review.entries:
+            self.queue_list.addItem(queue_row(entry))
+        for text in errors[-20:]:
+            self.queue_list.addItem(text)
+        self.queue_list.blockSignals(False)
+        self._select_queue_row()
+
+    def _select_queue_row(self) -> None:
+        self.queue_list.blockSignals(True)
+        self.queue_list.setCurrentRow(self.review.index)
+        self.queue_list.blockSignals(False)
+
+    def _queue_row_picked(self, row: int) -> None:
+        if 0 <= row < len(self.review.entries) and row != self.review.index:
+            self.step(row - self.review.index)
+
+    def _tick(self) -> None:
+        entry = self.review.current
+        if entry is None or entry.shown_at is None:
+            self.clock_label.setText("")
+        elif entry.decision is None:
+            self.clock_label.setText(f"on this bag {time.monotonic() - entry.shown_at:.0f} s")
+        else:
+            self.clock_label.setText(f"{entry.decision} after {entry.seconds:.1f} s")
+
+    def _update_status(self) -> None:
+        self.waiting_label.setText(f"{self.review.waiting} waiting, {self.pipeline.pending} screening")
+
+    # ---- operator ---------------------------------------------------------------------------
+    def decide(self, decision: str) -> None:
+        """Clear or flag the bag on screen, log it, and go on to the next waiting bag."""
+        if self.review.current is None or self.review.current.decision is not None:
+            return
+        before = self.review.index
+        entry = self.review.decide(decision, time.monotonic())
+        record = Decision(
+            time=utc_timestamp(),
+            source=entry.source,
+            decision=decision,
+            model_alarm=bool(entry.result.alarm),
+            bag_score=float(entry.result.bag_score),
+            seconds_on_bag=round(float(entry.seconds or 0.0), 3),
+            objects=len(entry.result.objects),
+        )
+        try:
+            self.log.append(record)
+        except OSError as exc:
+            self.statusBar().showMessage(f"DECISION NOT LOGGED: {exc}", 0)
+        self._refresh_queue()
+        if self.review.index != before:
+            self._show_current()
+        else:  # nothing waiting: the decided bag stays, its banner says what was decided
+            self.banner.show_entry(entry)
+        self._update_status()
+        self.decided.emit(record)
+
+    def step(self, offset: int) -> None:
+        if self.review.step(offset, time.monotonic()):
+            self._show_current()
+            self._update_status()
+
+    # ---- analyst ----------------------------------------------------------------------------
+    def _region_picked(self, level: str, index: int) -> None:
+        entry = self.review.current
+        if entry is None:
+            return
+        if level == "object":
+            self.viewer.highlight(entry.result.objects[index].mask)
+        elif entry.result.superpixels is not None:
+            self.viewer.highlight(entry.result.superpixels.labels == index + 1)
+
+    def _hovered(self, x: int, y: int) -> None:
+        entry = self.review.current
+        if entry is None or x < 0:
+            self.statusBar().clearMessage()
+            return
+        r, g, b = (int(v) for v in entry.scan.rgb[y, x])
+        text = f"x {x}  y {y}  RGB {r} {g} {b}"
+        if entry.scan.is_dual_energy:
+            text += f"  T_high {entry.scan.high[y, x]:.3f}  T_low {entry.scan.low[y, x]:.3f}"
+        sp = entry.result.superpixels
+        if sp is not None and sp.labels[y, x] > 0:
+            region = int(sp.labels[y, x])
+            text += f"  region {region} score {entry.result.regions.scores[region - 1]:.4f}"
+        self.statusBar().showMessage(text)
+
+    def _clicked(self, x: int, y: int) -> None:
+        entry = self.review.current
+        if entry is None:
+            return
+        if self.prefs.mode == "annotator":
+            session = self.annotations.session(entry)
+            if session is not None and session.region_at(y, x) > 0:
+                session.flip(session.region_at(y, x))
+                self._draw_labels()
+                self.labels_changed.emit()
+            return
+        sp = entry.result.superpixels
+        if sp is not None and sp.labels[y, x] > 0:
+            index = int(sp.labels[y, x]) - 1
+            self.regions.set_level("subcomponent")
+            self.regions.select(index)
+            self._region_picked("subcomponent", index)
+
+    # ---- annotator --------------------------------------------------------------------------
+    def undo(self) -> None:
+        self._edit(lambda session: session.undo())
+
+    def redo(self) -> None:
+        self._edit(lambda session: session.redo())
+
+    def _edit(self, change) -> None:
+        entry = self.review.current
+        session = self.annotations.session(entry) if entry is not None else None
+        if session is not None and change(session) is not None:
+            self._draw_labels()
+            self.labels_changed.emit()
+
+    def save_labels(self) -> Path | None:
+        entry = self.review.current
+        if entry is None:
+            return None
+        try:
+            path = self.annotations.save(entry)
+        except (OSError, ValueError) as exc:
+            self.statusBar().showMessage(f"labels not saved: {exc}", 15000)
+            return None
+        self.statusBar().showMessage(f"labels saved: {path}", 8000)
+        return path
+
+    def export_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export training set to")
+        if folder:
+            self.export_labels(Path(folder))
+
+    def export_labels(self, out_dir: Path) -> None:
+        scans = self.annotations.saved_scans
+        if not scans:
+            self.statusBar().showMessage("no saved labels to export yet (Ctrl+S saves a bag's labels)", 10000)
+            return
+        try:
+            cache = export_training_set(scans, out_dir)
+        except (OSError, ValueError) as exc:
+            self.statusBar().showMessage(f"export failed: {exc}", 15000)
+            return
+        self.statusBar().showMessage(
+            f"exported {cache.meta.anomaly} anomaly and {cache.meta.benign} benign regions to {out_dir}",
+            15000,
+        )
+
+    # ---- sources ----------------------------------------------------------------------------
+    def open_files_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Open scans", self.prefs.last_open_folder)
+        if files:
+            self.prefs.last_open_folder = str(Path(files[0]).parent)
+            self.sources.open_paths(files)
+
+    def open_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of scans", self.prefs.last_open_folder)
+        if folder:
+            self.prefs.last_open_folder = folder
+            self.sources.open_paths([folder])
+
+    def watch_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Watch a folder", self.prefs.watch_folder)
+        if folder:
+            self.watch(folder)
+
+    def watch(self, folder: str | None) -> None:
+        self.prefs.watch_folder = folder or ""
+        self.sources.watch(folder)
+        self.statusBar().showMessage(f"watching {folder}" if folder else "stopped watching", 8000)
+
+    def toggle_simulator(self) -> None:
+        self.simulate(not self.sources.simulating)
+
+    def simulate(self, on: bool) -> None:
+        self.sources.simulate(on, belt_seconds=self.prefs.belt_seconds)
+        self.simulate_action.setChecked(on)
+
+    # ---- closing ----------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.sources.simulate(False)
+        self.sources.watch(None)
+        save_preferences(self.store, self.prefs)
+        self.pipeline.stop()
+        super().closeEvent(event)

@@ -1,0 +1,177 @@
+"""The pipeline on a background thread: scans go in as jobs, results come back as signals.
+
+The worker object lives in its own ``QThread`` and never touches a widget; the window talks to it
+through :class:`PipelineThread` only. Jobs run one at a time in arrival order. Loading the scan is
+part of the job, so reading a file or generating a simulated bag never blocks the GUI thread
+either. A job that fails (unreadable file, bad pixels, a pipeline error) is reported with its
+message and the next job runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from screener_gui.core.pipeline.layers import DisplayLayers, display_layers
+from screener_gui.core.pipeline.screen import Screener, ScreeningResult
+from screener_gui.core.scan import Scan
+
+# Exceptions a job reports instead of crashing the thread: bad files and data, missing or wrong
+# model weights, and the torch / numpy errors a malformed input can raise deep in the pipeline.
+JOB_ERRORS = (OSError, ValueError, RuntimeError, MemoryError, IndexError, KeyError, TypeError)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One scan to screen: ``load`` produces it (read a file, generate a bag) on the worker."""
+
+    id: int
+    source: str
+    load: Callable[[], Scan]
+    submitted: float  # time.monotonic() when it was queued
+    generation: int  # jobs of an older generation were cancelled
+
+
+@dataclass(frozen=True)
+class Screened:
+    """A finished job: the scan, what the pipeline found, its display layers, and how long the
+    scan waited.
+
+    Attributes:
+        latency_ms: From queueing the job to its result and layers, milliseconds.
+    """
+
+    job_id: int
+    source: str
+    scan: Scan
+    result: ScreeningResult
+    layers: DisplayLayers
+    latency_ms: float
+
+
+class _Worker(QObject):
+    """Runs jobs on the pipeline thread (slots run there; signals cross back by queued calls)."""
+
+    started = Signal(int, str)
+    screened = Signal(object)  # Screened
+    failed = Signal(int, str, str)  # job id, source, message
+    ready = Signal(str)  # the device the networks run on, once the models are loaded
+    skipped = Signal(int)  # a cancelled job, dropped unrun
+
+    def __init__(self, make_screener: Callable[[], Screener], owner: PipelineThread) -> None:
+        super().__init__()
+        self._make_screener = make_screener
+        self._owner = owner
+        self._screener: Screener | None = None
+        self._load_error: str | None = None
+
+    @Slot(object)
+    def run(self, job: Job) -> None:
+        if job.generation < self._owner.generation:
+            self._owner._done(job.id)
+            self.skipped.emit(job.id)
+            return
+        self.started.emit(job.id, job.source)
+        try:
+            screener = self._models()
+            scan = job.load()
+            result = screener.screen(scan)
+            layers = display_layers(result)
+        except JOB_ERRORS as exc:
+            self._owner._done(job.id)
+            self.failed.emit(job.id, job.source, f"{type(exc).__name__}: {exc}")
+            return
+        latency = 1000.0 * (time.monotonic() - job.submitted)
+        self._owner._done(job.id)
+        self.screened.emit(Screened(job.id, job.source, scan, result, layers, latency))
+
+    def _models(self) -> Screener:
+        if self._screener is None:
+            if self._load_error is not None:
+                raise RuntimeError(self._load_error)
+            try:
+                self._screener = self._make_screener()
+            except JOB_ERRORS as exc:
+                self._load_error = f"models could not be loaded: {exc}"
+                raise RuntimeError(self._load_error) from exc
+            self.ready.emit(str(self._screener.device))
+        return self._screener
+
+
+class PipelineThread(QObject):
+    """Owns the pipeline thread and its queue.
+
+    Signals (delivered on the GUI thread): ``started(job_id, source)``, ``screened(Screened)``,
+    ``failed(job_id, source, message)``, ``ready(device)``, ``pending_changed(count)``.
+    """
+
+    started = Signal(int, str)
+    screened = Signal(object)
+    failed = Signal(int, str, str)
+    ready = Signal(str)
+    pending_changed = Signal(int)
+    _submit = Signal(object)
+
+    def __init__(self, make_screener: Callable[[], Screener], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.generation = 0
+        self._ids = itertools.count(1)
+        self._pending: set[int] = set()
+        self._thread = QThread()
+        self._thread.setObjectName("screening pipeline")
+        self._worker = _Worker(make_screener, self)
+        self._worker.moveToThread(self._thread)
+        self._submit.connect(self._worker.run)
+        self._worker.started.connect(self.started)
+        self._worker.screened.connect(self._finished)
+        self._worker.failed.connect(self._failed)
+        self._worker.ready.connect(self.ready)
+        self._worker.skipped.connect(lambda _id: self.pending_changed.emit(self.pending))
+        self._thread.start()
+
+    @property
+    def pending(self) -> int:
+        """Jobs queued or running."""
+        return len(self._pending)
+
+    def submit(self, source: str, load: Callable[[], Scan]) -> int:
+        """Queue a scan; returns its job id."""
+        job = Job(next(self._ids), source, load, time.monotonic(), self.generation)
+        self._pending.add(job.id)
+        self.pending_changed.emit(self.pending)
+        self._submit.emit(job)
+        return job.id
+
+    def cancel_pending(self) -> None:
+        """Drop every queued job that has not started (the running one finishes)."""
+        self.generation += 1
+
+    @property
+    def worker_thread(self) -> QThread:
+        """The thread the pipeline runs on."""
+        return self._thread
+
+    def stop(self, timeout_ms: int = 30000) -> bool:
+        """Cancel what is queued, let the running job end, stop the thread. True when stopped."""
+        self.cancel_pending()
+        self._thread.quit()
+        return self._thread.wait(timeout_ms)
+
+    def _done(self, job_id: int) -> None:
+        # Called on the worker thread; set operations on ints are atomic under the GIL, and the
+        # count is announced from the GUI thread by _finished / _failed.
+        self._pending.discard(job_id)
+
+    @Slot(object)
+    def _finished(self, screened: Screened) -> None:
+        self.pending_changed.emit(self.pending)
+        self.screened.emit(screened)
+
+    @Slot(int, str, str)
+    def _failed(self, job_id: int, source: str, message: str) -> None:
+        self.pending_changed.emit(self.pending)
+        self.failed.emit(job_id, source, message)

@@ -1,0 +1,94 @@
+"""Editing region labels: flips, undo / redo, unsaved-changes state, picking under the mouse."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from screener_gui.core.annotation import AnnotationSession
+from screener_gui.core.labels import RegionLabels
+
+
+def test_flip_undo_redo_sequence(region_labels: RegionLabels) -> None:
+    session = AnnotationSession(region_labels)  # model: [0, 1, 0, 1]
+    assert not session.can_undo and session.undo() is None and session.redo() is None
+    assert session.flip(1) == 1
+    assert session.flip(2) == 0
+    np.testing.assert_array_equal(session.labels, [1, 0, 0, 1])
+    assert session.undo() == 2
+    np.testing.assert_array_equal(session.labels, [1, 1, 0, 1])
+    assert session.undo() == 1
+    np.testing.assert_array_equal(session.labels, [0, 1, 0, 1])
+    assert not session.can_undo and session.can_redo
+    assert session.redo() == 1 and session.redo() == 2
+    np.testing.assert_array_equal(session.labels, [1, 0, 0, 1])
+    assert session.redo() is None
+
+
+def test_a_new_edit_clears_redo(region_labels: RegionLabels) -> None:
+    session = AnnotationSession(region_labels)
+    session.flip(3)
+    session.undo()
+    assert session.can_redo
+    session.flip(4)
+    assert not session.can_redo and session.redo() is None
+    np.testing.assert_array_equal(session.labels, [0, 1, 0, 0])
+
+
+def test_dirty_follows_the_saved_state_not_the_history(region_labels: RegionLabels) -> None:
+    session = AnnotationSession(region_labels)
+    assert not session.dirty
+    session.flip(1)
+    assert session.dirty
+    session.undo()
+    assert not session.dirty  # back where it was loaded
+    session.flip(1)
+    session.mark_saved()
+    assert not session.dirty
+    session.undo()
+    assert session.dirty  # differs from what was saved
+    session.redo()
+    assert not session.dirty
+    session.flip(2)
+    session.flip(2)
+    assert not session.dirty
+
+
+def test_set_label_records_only_changes(region_labels: RegionLabels) -> None:
+    session = AnnotationSession(region_labels)
+    assert session.set_label(2, 1) is False and not session.can_undo
+    assert session.set_label(2, 0) is True and session.label(2) == 0
+    with pytest.raises(ValueError, match=r"0 \(benign\) or 1"):
+        session.set_label(2, 5)
+
+
+@pytest.mark.parametrize("region_id", [0, 5, -1])
+def test_unknown_region_ids_are_refused(region_labels: RegionLabels, region_id: int) -> None:
+    session = AnnotationSession(region_labels)
+    with pytest.raises(ValueError, match="ids run from 1 to 4"):
+        session.flip(region_id)
+    assert not session.can_undo
+
+
+def test_changed_ids_and_to_labels(region_labels: RegionLabels) -> None:
+    session = AnnotationSession(region_labels)
+    session.flip(4)
+    session.flip(1)
+    np.testing.assert_array_equal(session.changed_ids(), [1, 4])
+    out = session.to_labels()
+    np.testing.assert_array_equal(out.labels, [1, 1, 0, 0])
+    np.testing.assert_array_equal(out.model_labels, region_labels.model_labels)
+    np.testing.assert_array_equal(region_labels.labels, [0, 1, 0, 1])  # the input is untouched
+    returned = session.labels
+    returned[0] = 0  # a copy: the session does not change
+    assert session.label(1) == 1 and session.labels.dtype == np.int8
+
+
+def test_region_at(region_labels: RegionLabels) -> None:
+    session = AnnotationSession(region_labels)
+    assert session.region_at(15, 15) == 1 and session.region_at(15, 45) == 2
+    assert session.region_at(45, 15) == 3 and session.region_at(49.7, 69.2) == 4
+    assert session.region_at(5, 5) == 0  # belt, no superpixel
+    assert (
+        session.region_at(-0.5, 20) == 0 and session.region_at(60, 20) == 0 and session.region_at(20, 80) == 0
+    )

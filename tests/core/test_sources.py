@@ -1,0 +1,113 @@
+"""Scan sources for the queue: a watched folder and a simulated scanner."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from screener_gui.core.sources import FolderWatcher, SimulatedScanner
+from screener_gui.synth.scene import SynthSettings, generate_scan
+
+
+def _png_bytes(tmp_path: Path, shape: tuple[int, ...] = (20, 30, 3), name: str = "src.png") -> bytes:
+    path = tmp_path / name
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, shape, dtype=np.uint8)).save(path)
+    data = path.read_bytes()
+    path.unlink()
+    return data
+
+
+def test_a_file_being_written_is_reported_once_after_it_settles(tmp_path: Path) -> None:
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    watcher = FolderWatcher(folder, settle_polls=2)
+    data = _png_bytes(tmp_path)
+    scan = folder / "bag_1.png"
+    scan.write_bytes(data[: len(data) // 2])
+    assert watcher.poll() == []
+    with scan.open("ab") as handle:
+        handle.write(data[len(data) // 2 :])
+    assert watcher.poll() == []  # it changed since the last poll
+    assert watcher.poll() == [scan]
+    assert watcher.poll() == [] and watcher.poll() == []
+
+
+def test_existing_files_are_ignored_unless_asked_for(tmp_path: Path) -> None:
+    old = tmp_path / "old.png"
+    old.write_bytes(_png_bytes(tmp_path))
+    watcher = FolderWatcher(tmp_path, settle_polls=1)
+    new = tmp_path / "new.jpg"
+    new.write_bytes(b"not really a jpeg, but the watcher does not decode")
+    assert watcher.poll() == [new]
+    everything = FolderWatcher(tmp_path, settle_polls=1, include_existing=True)
+    assert everything.poll() == [new, old]
+
+
+def test_partial_hidden_and_label_files_are_never_reported(tmp_path: Path) -> None:
+    watcher = FolderWatcher(tmp_path, settle_polls=1)
+    for name in (
+        ".bag.png",
+        "bag.png.part",
+        "bag.png.crdownload",
+        "bag.tmp",
+        "notes.txt",
+        "a.png.superpixels.png",
+    ):
+        (tmp_path / name).write_bytes(b"data")
+    (tmp_path / "empty.png").write_bytes(b"")  # created, nothing written yet
+    (tmp_path / "sub.png").mkdir()
+    assert watcher.poll() == [] and watcher.poll() == []
+
+
+def test_a_dual_energy_pair_is_reported_once_as_its_high_file(tmp_path: Path) -> None:
+    watcher = FolderWatcher(tmp_path, settle_polls=2)
+    grey = _png_bytes(tmp_path, (20, 30))
+    high, low = tmp_path / "bag_high.png", tmp_path / "bag_low.png"
+    high.write_bytes(grey)
+    assert watcher.poll() == []
+    assert watcher.poll() == []  # settled, but waiting for its partner
+    low.write_bytes(grey)
+    assert watcher.poll() == []  # the low half has not settled yet
+    assert watcher.poll() == [high]
+    assert watcher.poll() == []
+
+
+def test_a_lone_half_is_reported_as_a_plain_image_after_waiting(tmp_path: Path) -> None:
+    watcher = FolderWatcher(tmp_path, settle_polls=1, pair_wait_polls=2)
+    lone = tmp_path / "x_low.png"
+    lone.write_bytes(_png_bytes(tmp_path, (20, 30)))
+    assert watcher.poll() == [] and watcher.poll() == []
+    assert watcher.poll() == [lone]
+
+
+def test_a_vanished_folder_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    folder = tmp_path / "share"
+    folder.mkdir()
+    watcher = FolderWatcher(folder)
+    assert watcher.problem is None
+    shutil.rmtree(folder)
+    assert watcher.poll() == []
+    assert "does not exist" in watcher.problem
+    folder.mkdir()
+    assert watcher.poll() == [] and watcher.problem is None
+
+
+def test_simulated_scanner_is_deterministic_per_seed() -> None:
+    first = SimulatedScanner(5, width=480, height=384).next_scan()
+    again = next(iter(SimulatedScanner(5, width=480, height=384)))
+    np.testing.assert_array_equal(first.rgb, again.rgb)
+    np.testing.assert_array_equal(first.high, again.high)
+    assert first.shape == (384, 480) and first.is_dual_energy
+    assert first.source == again.source == "simulated bag 0 (seed 5)"
+
+
+def test_simulated_bags_differ_and_are_the_generators_scans() -> None:
+    scanner = SimulatedScanner(7, width=480, height=384, anomaly_rate=1.0)
+    first, second = next(scanner), scanner.next_scan()
+    assert (first.source, second.source) == ("simulated bag 0 (seed 7)", "simulated bag 1 (seed 7)")
+    assert not np.array_equal(first.rgb, second.rgb)
+    written = generate_scan(7, 1, SynthSettings(width_px=480, height_px=384, anomaly_rate=1.0))
+    np.testing.assert_array_equal(second.rgb, written.rgb)  # as `screener synth` would write it

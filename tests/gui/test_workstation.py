@@ -1,0 +1,218 @@
+"""The workstation driven as a user would: real widgets, the shipped models, offscreen."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
+from PySide6.QtTest import QTest
+
+from screener_gui.core.decisions import read_decisions
+from screener_gui.core.io import save_png_atomic
+from screener_gui.core.labels import labels_path, load_labels
+from screener_gui.core.pipeline.overlay import ANOMALY_RGB
+from screener_gui.core.pipeline.screen import Screener
+from screener_gui.core.training.region_cache import RegionCache
+from screener_gui.gui.qt_main import MainWindow
+from screener_gui.gui.qt_worker import PipelineThread
+from screener_gui.synth.scene import planted_scan
+
+SEED = 424242  # the planted-laptop seed of tests/pipeline/test_screen.py (no dataset uses it)
+WAIT_MS = 90_000  # one bag on a 2-core CPU takes ~2 s; leave room for a loaded machine
+
+
+class RecordingScreener:
+    """The shipped screener, noting the thread each scan is screened on."""
+
+    def __init__(self, inner: Screener) -> None:
+        self.inner, self.device, self.threads = inner, inner.device, []
+
+    def screen(self, scan):
+        self.threads.append(threading.get_ident())
+        return self.inner.screen(scan)
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return Screener.load(device="cpu")
+
+
+@pytest.fixture(scope="module")
+def scan_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("scans")
+    paths = {}
+    for name, kind in (("plate", "metal_plate"), ("clean", None)):
+        paths[name] = folder / f"laptop_{name}.png"
+        save_png_atomic(paths[name], planted_scan(SEED, "laptop", kind).rgb)
+    return paths
+
+
+@pytest.fixture
+def screener(shipped):
+    return RecordingScreener(shipped)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, screener):
+    store = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    pipeline = PipelineThread(lambda: screener)
+    win = MainWindow(pipeline, store, tmp_path / "decisions.jsonl", tmp_path / "annotations")
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+    assert not pipeline.worker_thread.isRunning()
+
+
+def copy_scan(src, folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    return shutil.copy(src, folder / src.name)
+
+
+def test_an_opened_scan_appears_with_its_overlays_in_analyst_mode(qtbot, window, scan_files):
+    window.set_mode("analyst")
+    with qtbot.waitSignal(window.shown, timeout=WAIT_MS) as shown:
+        window.sources.open_paths([scan_files["plate"]])
+    assert shown.args == [str(scan_files["plate"])]
+    entry = window.review.current
+    heat = window.viewer.layers["heatmap"].image
+    contours = window.viewer.layers["contours"].image
+    assert heat.shape == (*entry.result.shape, 4) and (heat[..., 3] > 0).any()
+    assert np.all(contours[contours[..., 3] > 0][:, :3] != 0, axis=1).all()
+    assert (contours[..., :3] == ANOMALY_RGB).all(axis=-1).any(), "the plate's red contours are drawn"
+    assert window.banner.text().startswith("ALARM")
+    assert window.regions.table.rowCount() == entry.result.superpixels.count
+
+
+def test_the_pipeline_runs_off_the_gui_thread(qtbot, window, screener, scan_files):
+    with qtbot.waitSignal(window.shown, timeout=WAIT_MS):
+        window.sources.open_paths([scan_files["clean"]])
+    assert screener.threads and threading.get_ident() not in screener.threads
+
+
+def test_clear_and_suspect_keys_write_the_decision_log(qtbot, window, scan_files, tmp_path):
+    with qtbot.waitSignal(window.shown, timeout=WAIT_MS):
+        window.sources.open_paths([scan_files["plate"], scan_files["clean"]])
+    qtbot.waitUntil(lambda: len(window.review.entries) == 2, timeout=WAIT_MS)
+    with qtbot.waitSignal(window.decided):
+        QTest.keyClick(window, Qt.Key.Key_S)
+    assert window.review.current.source == str(scan_files["clean"]), "the next bag is shown"
+    with qtbot.waitSignal(window.decided):
+        QTest.keyClick(window, Qt.Key.Key_C)
+    log = read_decisions(tmp_path / "decisions.jsonl")
+    assert [(d.source, d.decision, d.model_alarm) for d in log] == [
+        (str(scan_files["plate"]), "suspect", True),
+        (str(scan_files["clean"]), "clear", False),
+    ]
+    assert all(d.seconds_on_bag >= 0 for d in log)
+
+
+def click_pixel(window, x: int, y: int) -> None:
+    viewer = window.viewer
+    scene_point = viewer.view.mapViewToScene(QPointF(x + 0.5, y + 0.5))
+    point = viewer.mapFromScene(scene_point)
+    QTest.mouseClick(viewer.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(point.x(), point.y()))
+
+
+def test_flipping_a_superpixel_then_undo_and_redo_change_the_saved_labels(
+    qtbot, window, scan_files, tmp_path
+):
+    scan = copy_scan(scan_files["clean"], tmp_path / "work")
+    window.set_mode("annotator")
+    with qtbot.waitSignal(window.shown, timeout=WAIT_MS):
+        window.sources.open_paths([scan])
+    sp = window.review.current.result.superpixels
+    ys, xs = np.nonzero(sp.labels == 1)
+    centre = np.argmin((ys - ys.mean()) ** 2 + (xs - xs.mean()) ** 2)
+    y, x = int(ys[centre]), int(xs[centre])
+    region = int(sp.labels[y, x])
+    model = int(window.review.current.result.regions.labels[region - 1])
+
+    def saved() -> int:
+        QTest.keySequence(window, "Ctrl+S")
+        return int(load_labels(scan).labels[region - 1])
+
+    qtbot.wait(100)  # let the view settle before mapping a pixel to the screen
+    with qtbot.waitSignal(window.labels_changed):
+        click_pixel(window, x, y)
+    assert saved() == 1 - model
+    assert labels_path(scan).exists()
+    with qtbot.waitSignal(window.labels_changed):
+        QTest.keySequence(window, "Ctrl+Z")
+    assert saved() == model
+    with qtbot.waitSignal(window.labels_changed):
+        QTest.keySequence(window, "Ctrl+Shift+Z")
+    assert saved() == 1 - model
+
+    window.export_labels(tmp_path / "export")
+    cache = RegionCache.open(tmp_path / "export")
+    assert len(cache) == sp.count and cache.targets[region - 1] == 1 - model
+
+
+def test_a_watched_folder_screens_each_new_file_once_even_one_written_slowly(
+    qtbot, window, scan_files, tmp_path
+):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "old.png").write_bytes(scan_files["clean"].read_bytes())  # there before: not screened
+    window.watch(str(inbox))
+    screened = []
+    window.pipeline.screened.connect(lambda s: screened.append(s.source))
+    copy_scan(scan_files["plate"], inbox)
+    data = scan_files["clean"].read_bytes()
+    with open(inbox / "slow.png", "wb") as handle:
+        for start in range(0, len(data), len(data) // 4 + 1):
+            handle.write(data[start : start + len(data) // 4 + 1])
+            handle.flush()
+            qtbot.wait(300)
+    qtbot.waitUntil(lambda: len(screened) == 2, timeout=WAIT_MS)
+    qtbot.wait(2000)  # more polls: nothing is screened twice
+    assert sorted(screened) == sorted([str(inbox / "laptop_plate.png"), str(inbox / "slow.png")])
+    assert window.errors == []
+
+
+def test_a_corrupt_file_shows_an_error_and_the_next_scan_is_screened(qtbot, window, scan_files, tmp_path):
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really a png" * 10)
+    with qtbot.waitSignal(window.shown, timeout=WAIT_MS) as shown:
+        window.sources.open_paths([bad, scan_files["clean"]])
+    assert shown.args == [str(scan_files["clean"])]
+    assert len(window.errors) == 1 and "broken.png" in window.errors[0]
+    rows = [window.queue_list.item(i).text() for i in range(window.queue_list.count())]
+    assert any(row.startswith("✗ broken.png") for row in rows)
+
+
+def test_the_simulated_scanner_streams_bags(qtbot, window):
+    with qtbot.waitSignal(window.shown, timeout=WAIT_MS) as shown:
+        window.simulate(True)
+    assert shown.args[0].startswith("simulated bag 0")
+    window.simulate(False)
+
+
+def test_closing_mid_scan_stops_the_pipeline_thread(qtbot, window, scan_files):
+    window.sources.open_paths([scan_files["plate"], scan_files["clean"], scan_files["plate"]])
+    qtbot.waitUntil(lambda: window.pipeline.pending == 3, timeout=5000)
+    started = time.monotonic()
+    window.close()
+    assert not window.pipeline.worker_thread.isRunning()
+    assert time.monotonic() - started < 30, "queued bags are dropped, not screened, on close"
+
+
+def test_settings_are_kept_between_runs(qtbot, tmp_path, screener):
+    store = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    first = MainWindow(PipelineThread(lambda: screener), store, tmp_path / "d.jsonl", tmp_path / "a")
+    qtbot.addWidget(first)
+    first.set_mode("annotator")
+    first.toolbar.opacity.setValue(70)
+    first.toggle_layer("contours")
+    first.close()
+    again = MainWindow(PipelineThread(lambda: screener), store, tmp_path / "d.jsonl", tmp_path / "a")
+    qtbot.addWidget(again)
+    assert again.prefs.mode == "annotator" and again.mode_actions["annotator"].isChecked()
+    assert again.prefs.heat_opacity == pytest.approx(0.7)
+    assert not again.viewer.layer_visible("contours")
+    again.close()
