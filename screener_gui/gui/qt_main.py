@@ -159,6 +159,17 @@ class MainWindow(QMainWindow):
         self._action(menu, "Undo label", "Ctrl+Z", self.undo)
         self._action(menu, "Redo label", ("Ctrl+Shift+Z", "Ctrl+Y"), self.redo)
 
+        menu = self.menuBar().addMenu("&Pipeline")
+        self._action(menu, "Cancel queued scans", "Esc", self.cancel_queued)
+        devices = menu.addMenu("Device (from the next start)")
+        group = QActionGroup(self)
+        for device in ("auto", "cpu", "cuda"):
+            action = devices.addAction(device)
+            action.setCheckable(True)
+            action.setChecked(device == self.prefs.device)
+            action.triggered.connect(lambda _checked=False, d=device: self._set_device(d))
+            group.addAction(action)
+
     def _action(self, menu, text: str, key, slot) -> QAction:
         action = QAction(text, self)
         action.setShortcuts([QKeySequence(k) for k in key] if isinstance(key, tuple) else [QKeySequence(key)])
@@ -448,6 +459,15 @@ class MainWindow(QMainWindow):
     def simulate(self, on: bool) -> None:
         self.sources.simulate(on, belt_seconds=self.prefs.belt_seconds)
         self.simulate_action.setChecked(on)
+
+    def cancel_queued(self) -> None:
+        """Drop the scans still waiting for the pipeline (the one running finishes)."""
+        self.pipeline.cancel_pending()
+        self.statusBar().showMessage("queued scans cancelled", 5000)
+
+    def _set_device(self, device: str) -> None:
+        self.prefs.device = device
+        self.statusBar().showMessage(f"the pipeline will run on {device} from the next start", 8000)
 
     # ---- closing ----------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
