@@ -78,8 +78,8 @@ def _cmd_regions(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_train_pooled(args: argparse.Namespace) -> int:
-    from screener_gui.core.pipeline.screen import pick_device
+def _pooled_run(args: argparse.Namespace, pretrained: str | None, freeze: bool):
+    """Settings, caches and trainer of a pooled-mode run."""
     from screener_gui.core.training.object_cache import ObjectCache
     from screener_gui.core.training.pooled import PooledSettings, train_pooled
 
@@ -88,7 +88,7 @@ def _cmd_train_pooled(args: argparse.Namespace) -> int:
     defaults = PooledSettings()
     settings = PooledSettings(
         arch=args.arch,
-        pretrained=None if args.pretrained == "none" else args.pretrained,
+        pretrained=pretrained,
         epochs=args.epochs,
         batch=args.batch or defaults.batch,
         lr=args.lr or defaults.lr,
@@ -96,36 +96,22 @@ def _cmd_train_pooled(args: argparse.Namespace) -> int:
         target_fpr=args.target_fpr,
         seed=args.seed,
         init=args.init,
-        freeze_early=not args.no_freeze,
+        freeze_early=freeze,
     )
-    train, val = ObjectCache.open(args.train), ObjectCache.open(args.val)
-    best = train_pooled(
-        train,
-        val,
-        Path(args.out),
-        settings,
-        device=pick_device(args.device),
-        resume=not args.restart,
-        log=_log,
-    )
-    print(f"best classifier weights: {best}")
-    return 0
+    return settings, ObjectCache.open(args.train), ObjectCache.open(args.val), train_pooled
 
 
-def _cmd_train(args: argparse.Namespace) -> int:
-    from screener_gui.core.pipeline.screen import pick_device
+def _crop_run(args: argparse.Namespace, pretrained: str | None, freeze: bool):
+    """Settings, caches and trainer of a crop-mode (the paper's) run."""
     from screener_gui.core.training.classifier import ClassifierSettings, train_classifier
     from screener_gui.core.training.region_cache import RegionCache
 
-    _threads(args)
-    if args.mode == "pooled":
-        return _cmd_train_pooled(args)
     train, val = RegionCache.open(args.train), RegionCache.open(args.val)
     if train.meta.strategy != args.strategy:
         raise SystemExit(f"{args.train} holds {train.meta.strategy} regions, not {args.strategy}")
     settings = ClassifierSettings(
         arch=args.arch,
-        pretrained=None if args.pretrained == "none" else args.pretrained,
+        pretrained=pretrained,
         epochs=args.epochs,
         samples_per_epoch=args.samples_per_epoch,
         batch=args.batch or 64,
@@ -133,9 +119,21 @@ def _cmd_train(args: argparse.Namespace) -> int:
         target_fpr=args.target_fpr,
         seed=args.seed,
         init=args.init,
-        freeze_early=not args.no_freeze,
+        freeze_early=freeze,
     )
-    best = train_classifier(
+    return settings, train, val, train_classifier
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from screener_gui.core.pipeline.screen import pick_device
+
+    _threads(args)
+    pretrained = None if args.pretrained == "none" else args.pretrained
+    # Early layers are frozen only when they hold pretrained weights; the metadata says so.
+    freeze = not args.no_freeze and pretrained is not None
+    run = _pooled_run if args.mode == "pooled" else _crop_run
+    settings, train, val, trainer = run(args, pretrained, freeze)
+    best = trainer(
         train,
         val,
         Path(args.out),
