@@ -77,10 +77,28 @@ class Annotations:
             self.saved_scans.append(scan_path)
         return written
 
+    def save_unsaved(self) -> tuple[list[Path], list[str]]:
+        """Save every session with edits not yet on disk (leaving a bag, closing): an
+        annotator's work is never lost. Returns the label files written and the problems."""
+        written, problems = [], []
+        for entry, session, _ in list(self._sessions.values()):
+            if session.dirty:
+                try:
+                    written.append(self.save(entry))
+                except (OSError, ValueError) as exc:
+                    problems.append(f"{entry.source}: {exc}")
+        return written, problems
+
     def forget_missing(self, entries: list[Entry]) -> None:
-        """Drop sessions of bags that left the review queue."""
+        """Drop sessions of bags that left the review queue (their edits saved first)."""
         alive = {id(e) for e in entries}
         for key in [k for k in self._sessions if k not in alive]:
+            entry, session, _ = self._sessions[key]
+            if session.dirty:
+                try:
+                    self.save(entry)
+                except (OSError, ValueError):
+                    continue  # kept, so the next save_unsaved tries again and reports it
             del self._sessions[key]
 
 

@@ -313,6 +313,7 @@ class MainWindow(QMainWindow):
         """Clear or flag the bag on screen, log it, and go on to the next waiting bag."""
         if self.review.current is None or self.review.current.decision is not None:
             return
+        self._save_unsaved_labels()
         before = self.review.index
         entry = self.review.decide(decision, time.monotonic())
         record = Decision(
@@ -337,6 +338,7 @@ class MainWindow(QMainWindow):
         self.decided.emit(record)
 
     def step(self, offset: int) -> None:
+        self._save_unsaved_labels()
         if self.review.step(offset, time.monotonic()):
             self._show_current()
             self._update_status()
@@ -410,6 +412,13 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"labels saved: {path}", 8000)
         return path
 
+    def _save_unsaved_labels(self) -> None:
+        written, problems = self.annotations.save_unsaved()
+        if problems:
+            self.statusBar().showMessage("labels NOT saved: " + "; ".join(problems), 0)
+        elif written:
+            self.statusBar().showMessage(f"labels saved: {', '.join(str(p) for p in written)}", 8000)
+
     def export_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export training set to")
         if folder:
@@ -473,6 +482,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.sources.simulate(False)
         self.sources.watch(None)
+        self._save_unsaved_labels()
         save_preferences(self.store, self.prefs)
         self.pipeline.stop()
         super().closeEvent(event)

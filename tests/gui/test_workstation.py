@@ -216,3 +216,17 @@ def test_settings_are_kept_between_runs(qtbot, tmp_path, screener):
     assert again.prefs.heat_opacity == pytest.approx(0.7)
     assert not again.viewer.layer_visible("contours")
     again.close()
+
+
+def test_label_edits_are_saved_when_the_window_closes(qtbot, window, scan_files, tmp_path):
+    scan = copy_scan(scan_files["clean"], tmp_path / "work")
+    window.set_mode("annotator")
+    with qtbot.waitSignal(window.shown, timeout=WAIT_MS):
+        window.sources.open_paths([scan])
+    result = window.review.current.result
+    ys, xs = np.nonzero(result.superpixels.labels == 2)
+    with qtbot.waitSignal(window.labels_changed):
+        window.viewer.clicked.emit(int(xs[0]), int(ys[0]))
+    assert not labels_path(scan).exists()  # nothing saved yet
+    window.close()
+    assert int(load_labels(scan).labels[1]) == 1 - int(result.regions.labels[1])
