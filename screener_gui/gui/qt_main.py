@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
         self.toolbar.opacity_changed.connect(self._set_opacity)
         self.toolbar.enhancement_picked.connect(self.set_enhancement)
         self.device_label, self.latency_label, self.waiting_label = (
-            QLabel("models not loaded"),
+            QLabel("loading models…"),
             QLabel(),
             QLabel(),
         )

@@ -9,6 +9,7 @@ message and the next job runs.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from collections.abc import Callable
@@ -89,6 +90,12 @@ class _Worker(QObject):
         self._owner._done(job.id)
         self.screened.emit(Screened(job.id, job.source, scan, result, layers, latency))
 
+    @Slot()
+    def preload(self) -> None:
+        """Load the models now, before the first scan arrives (errors wait for that scan)."""
+        with contextlib.suppress(RuntimeError):  # the first job reports it, with its scan
+            self._models()
+
     def _models(self) -> Screener:
         if self._screener is None:
             if self._load_error is not None:
@@ -115,6 +122,7 @@ class PipelineThread(QObject):
     ready = Signal(str)
     pending_changed = Signal(int)
     _submit = Signal(object)
+    _preload = Signal()
 
     def __init__(self, make_screener: Callable[[], Screener], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -126,12 +134,14 @@ class PipelineThread(QObject):
         self._worker = _Worker(make_screener, self)
         self._worker.moveToThread(self._thread)
         self._submit.connect(self._worker.run)
+        self._preload.connect(self._worker.preload)
         self._worker.started.connect(self.started)
         self._worker.screened.connect(self._finished)
         self._worker.failed.connect(self._failed)
         self._worker.ready.connect(self.ready)
         self._worker.skipped.connect(lambda _id: self.pending_changed.emit(self.pending))
         self._thread.start()
+        self._preload.emit()  # the first bag should not wait for the models to load
 
     @property
     def pending(self) -> int:
