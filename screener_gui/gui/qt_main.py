@@ -466,7 +466,7 @@ class MainWindow(QMainWindow):
         self.simulate(not self.sources.simulating)
 
     def simulate(self, on: bool) -> None:
-        self.sources.simulate(on, belt_seconds=self.prefs.belt_seconds)
+        self.sources.simulate(on, belt_seconds=self.prefs.belt_seconds, waiting=lambda: self.review.waiting)
         self.simulate_action.setChecked(on)
 
     def cancel_queued(self) -> None:

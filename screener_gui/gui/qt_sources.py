@@ -4,12 +4,13 @@ Each source hands the pipeline thread a job whose ``load`` reads (or generates) 
 no file is read and no bag generated on the GUI thread. The watched folder is polled with ``stat``
 calls only; a file counts once it has stopped changing (see
 :class:`~screener_gui.core.sources.FolderWatcher`). The simulated scanner sends a bag every
-``belt_seconds``, skipping a beat while the pipeline still has two bags in hand, as a belt that
-waits for the operator would.
+``belt_seconds``, skipping a beat while the pipeline still has two bags in hand, and stops while
+eight screened bags wait for the operator's decision, as a belt that waits for the operator would.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -20,6 +21,7 @@ from screener_gui.gui.qt_worker import PipelineThread
 
 WATCH_POLL_MS = 500
 MAX_IN_FLIGHT = 2  # simulated bags queued or running before the belt waits
+MAX_WAITING = 8  # screened bags waiting for the operator before the belt stops
 
 
 class Sources(QObject):
@@ -38,6 +40,7 @@ class Sources(QObject):
         self._belt = QTimer(self)
         self._belt.timeout.connect(self._next_simulated)
         self._simulated_jobs: set[int] = set()
+        self._waiting: Callable[[], int] = lambda: 0
         pipeline.screened.connect(lambda s: self._simulated_jobs.discard(s.job_id))
         pipeline.failed.connect(lambda job_id, *_: self._simulated_jobs.discard(job_id))
 
@@ -73,9 +76,14 @@ class Sources(QObject):
         if self.watcher.problem:
             self.problem.emit(self.watcher.problem)
 
-    def simulate(self, on: bool, *, seed: int = 1, belt_seconds: float = 4.0) -> None:
-        """Start (from a fresh scanner with ``seed``) or stop the simulated scanner."""
+    def simulate(
+        self, on: bool, *, seed: int = 7, belt_seconds: float = 4.0, waiting: Callable[[], int] = lambda: 0
+    ) -> None:
+        """Start (from a fresh scanner with ``seed``) or stop the simulated scanner. ``waiting``
+        tells how many screened bags wait for the operator: at :data:`MAX_WAITING` the belt
+        stops until the operator catches up (so an unattended workstation does not fill memory)."""
         self._belt.stop()
+        self._waiting = waiting
         if not on:
             self.scanner = None
             return
@@ -90,6 +98,8 @@ class Sources(QObject):
 
     def _next_simulated(self) -> None:
         if self.scanner is None or len(self._simulated_jobs) >= MAX_IN_FLIGHT:
+            return
+        if self._waiting() >= MAX_WAITING:
             return
         scanner = self.scanner
         self._simulated_jobs.add(self.pipeline.submit("simulated scanner", scanner.next_scan))

@@ -193,6 +193,18 @@ def test_the_simulated_scanner_streams_bags(qtbot, window):
     window.simulate(False)
 
 
+def test_the_belt_stops_while_too_many_bags_wait_for_the_operator(qtbot, window, monkeypatch):
+    from screener_gui.gui import qt_sources
+
+    monkeypatch.setattr(qt_sources, "MAX_WAITING", 0)  # as if eight bags were waiting
+    submitted = []
+    window.pipeline.pending_changed.connect(submitted.append)
+    window.simulate(True)
+    qtbot.wait(300)
+    assert submitted == [] and window.pipeline.pending == 0
+    window.simulate(False)
+
+
 def test_closing_mid_scan_stops_the_pipeline_thread(qtbot, window, scan_files):
     window.sources.open_paths([scan_files["plate"], scan_files["clean"], scan_files["plate"]])
     qtbot.waitUntil(lambda: window.pipeline.pending == 3, timeout=5000)
