@@ -135,6 +135,15 @@ def metadata(settings: ClassifierSettings, model: RegionClassifier, train: Regio
     }
 
 
+def log_progress(log: Callable[[str], None], epoch: int, losses: list[float], started: float) -> None:
+    """Every 20 batches: the running loss and the time per batch."""
+    if len(losses) % 20 == 0:
+        log(
+            f"epoch {epoch} batch {len(losses)} loss {np.mean(losses[-20:]):.4f} "
+            f"{(time.time() - started) / len(losses):.2f} s/batch"
+        )
+
+
 def start_run(
     settings,
     checkpoint: Path,
@@ -263,11 +272,7 @@ def train_classifier(
             loss.backward()
             optimizer.step()
             losses.append(float(loss.detach()))
-            if len(losses) % 20 == 0:
-                log(
-                    f"epoch {epoch} batch {len(losses)} loss {np.mean(losses[-20:]):.4f} "
-                    f"{(time.time() - t0) / len(losses):.2f} s/batch"
-                )
+            log_progress(log, epoch, losses, t0)
         scores = predict(model, val.crops)
         end_epoch(
             state,

@@ -27,6 +27,7 @@ from screener_gui.core.training.classifier import (
     CLASSIFIER_KIND,
     _train_mode,
     end_epoch,
+    log_progress,
     start_run,
 )
 from screener_gui.core.training.object_cache import ObjectCache
@@ -195,11 +196,7 @@ def train_pooled(
             loss.backward()
             optimizer.step()
             losses.append(float(loss.detach()))
-            if len(losses) % 20 == 0:
-                log(
-                    f"epoch {epoch} batch {len(losses)} loss {np.mean(losses[-20:]):.4f} "
-                    f"{(time.time() - t0) / len(losses):.2f} s/batch"
-                )
+            log_progress(log, epoch, losses, t0)
         scores = predict_objects(model, val, settings.input_scale, device)[scored]
         end_epoch(
             state,
