@@ -50,6 +50,11 @@ class AnnotationSession:
         return self._labels.copy()
 
     @property
+    def superpixels(self) -> np.ndarray:
+        """The superpixel map the labels belong to, int32 (H, W) (read-only)."""
+        return self._base.superpixels
+
+    @property
     def model_labels(self) -> np.ndarray:
         """The model's labels, int8 (n,) (read-only)."""
         return self._base.model_labels

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QListWidget, QMa
 from screener_gui.core.decisions import Decision, DecisionLog, utc_timestamp
 from screener_gui.core.enhance import ENHANCEMENTS
 from screener_gui.core.pipeline.layers import region_contours
+from screener_gui.core.pipeline.overlay import contour_layer
 from screener_gui.core.review import Entry, ReviewQueue
 from screener_gui.core.training.label_export import export_training_set
 from screener_gui.gui.qt_annotations import Annotations
@@ -259,16 +260,12 @@ class MainWindow(QMainWindow):
             self.viewer.set_layer("contours", entry.layers.contours)
             self.regions.show_result(entry.result)
             return
-        labels = session.to_labels()
-        if labels.superpixels.shape == entry.result.shape and np.array_equal(
-            labels.superpixels, entry.result.superpixels.labels
-        ):
-            layer = region_contours(entry.result, labels.labels)
-            self.regions.show_result(entry.result, labels.labels)
-        else:  # reloaded labels from an earlier run: their own superpixels
-            from screener_gui.core.pipeline.overlay import contour_layer
-
-            layer = contour_layer(labels.superpixels, labels.labels)
+        labels, superpixels = session.labels, session.superpixels
+        if np.array_equal(superpixels, entry.result.superpixels.labels):
+            layer = region_contours(entry.result, labels)
+            self.regions.show_result(entry.result, labels)
+        else:  # labels reloaded from an earlier run: their own superpixels
+            layer = contour_layer(superpixels, labels)
             self.regions.show_result(entry.result)
         self.viewer.set_layer("contours", layer)
 
