@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                 ]
                 if benign:
                     ys, xs = (entry.result.superpixels.labels == benign[0] + 1).nonzero()
-                    window._clicked(int(xs[len(xs) // 2]), int(ys[len(ys) // 2]))
+                    window.viewer.clicked.emit(int(xs[len(xs) // 2]), int(ys[len(ys) // 2]))
                     window.regions.select(benign[0])
             settle = QEventLoop()
             QTimer.singleShot(300, settle.quit)
