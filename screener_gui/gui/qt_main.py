@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QListWidget, QMa
 
 from screener_gui.core.decisions import Decision, DecisionLog, utc_timestamp
 from screener_gui.core.enhance import ENHANCEMENTS
-from screener_gui.core.pipeline.layers import region_contours
-from screener_gui.core.pipeline.overlay import contour_layer
+from screener_gui.core.pipeline.layers import display_layers, region_contours
+from screener_gui.core.pipeline.overlay import PALETTES, contour_layer
 from screener_gui.core.review import Entry, ReviewQueue
 from screener_gui.core.training.label_export import export_training_set
 from screener_gui.gui.qt_annotations import Annotations
@@ -107,6 +107,7 @@ class MainWindow(QMainWindow):
         ):
             self.set_layer_visible(name, on)
         self._set_opacity(self.prefs.heat_opacity)
+        self.set_palette(self.prefs.palette if self.prefs.palette in PALETTES else "red_green")
         self.set_mode(self.prefs.mode if self.prefs.mode in MODES else "operator")
         self.resize(1400, 900)
         self.resizeDocks([self.queue_dock, self.regions_dock], [260, 360], Qt.Orientation.Horizontal)
@@ -140,6 +141,10 @@ class MainWindow(QMainWindow):
             action.setCheckable(True)
             self.layer_actions[name] = action
         self._action(menu, "Fit scan", "R", self.viewer.reset_view)
+        self.palette_action = self._action(
+            menu, "Colour-blind safe lines (orange / blue)", "K", lambda: self.set_palette(None)
+        )
+        self.palette_action.setCheckable(True)
         menu.addSeparator()
         self._action(menu, "Scan as rendered", "0", lambda: self.set_enhancement(""))
         for number, name in enumerate(ENHANCEMENTS, start=1):
@@ -204,6 +209,17 @@ class MainWindow(QMainWindow):
         self.layer_actions[name].setChecked(on)
         setattr(self.prefs, f"show_{name}", on)
 
+    def set_palette(self, palette: str | None) -> None:
+        """Line colours: "red_green" (the paper's) or "orange_blue"; None toggles."""
+        if palette is None:
+            palette = "red_green" if self.prefs.palette == "orange_blue" else "orange_blue"
+        if palette not in PALETTES:
+            raise ValueError(f"palette must be one of {list(PALETTES)}")
+        self.prefs.palette = self.pipeline.palette = palette
+        self.palette_action.setChecked(palette == "orange_blue")
+        if self.review.current is not None:
+            self._show_current(reset_view=False)
+
     def _set_opacity(self, opacity: float) -> None:
         self.prefs.heat_opacity = opacity
         self.viewer.set_layer_opacity("heatmap", opacity)
@@ -237,11 +253,13 @@ class MainWindow(QMainWindow):
         self.queue_list.addItem(f"✗ {Path(source).name}: {message}")
         self.statusBar().showMessage(f"could not screen {source}: {message}", 15000)
 
-    def _show_current(self) -> None:
+    def _show_current(self, *, reset_view: bool = True) -> None:
         entry = self.review.current
         if entry is None:
             return
-        self.viewer.show_scan(self._picture(entry))
+        if entry.layers.palette != self.prefs.palette:  # made before the colours were changed
+            entry.layers = display_layers(entry.result, palette=self.prefs.palette)
+        self.viewer.show_scan(self._picture(entry), reset_view=reset_view)
         self.viewer.set_layer("heatmap", entry.layers.heatmap)
         self.viewer.set_layer("outlines", entry.layers.outlines)
         self._draw_labels()
@@ -262,10 +280,10 @@ class MainWindow(QMainWindow):
             return
         labels, superpixels = session.labels, session.superpixels
         if np.array_equal(superpixels, entry.result.superpixels.labels):
-            layer = region_contours(entry.result, labels)
+            layer = region_contours(entry.result, labels, palette=self.prefs.palette)
             self.regions.show_result(entry.result, labels)
         else:  # labels reloaded from an earlier run: their own superpixels
-            layer = contour_layer(superpixels, labels)
+            layer = contour_layer(superpixels, labels, palette=self.prefs.palette)
             self.regions.show_result(entry.result)
         self.viewer.set_layer("contours", layer)
 

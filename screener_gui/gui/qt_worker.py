@@ -81,7 +81,7 @@ class _Worker(QObject):
             screener = self._models()
             scan = job.load()
             result = screener.screen(scan)
-            layers = display_layers(result)
+            layers = display_layers(result, palette=self._owner.palette)
         except JOB_ERRORS as exc:
             self._owner._done(job.id)
             self.failed.emit(job.id, job.source, f"{type(exc).__name__}: {exc}")
@@ -127,6 +127,7 @@ class PipelineThread(QObject):
     def __init__(self, make_screener: Callable[[], Screener], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.generation = 0
+        self.palette = "red_green"  # line colours of the layers the worker makes (read there)
         self._ids = itertools.count(1)
         self._pending: set[int] = set()
         self._thread = QThread()

@@ -26,6 +26,7 @@ class Preferences:
     show_heatmap: bool = True
     show_contours: bool = True
     show_outlines: bool = True
+    palette: str = "red_green"  # or "orange_blue" (colour-blind safe)
     belt_seconds: float = 4.0  # simulated scanner: a bag every so many seconds
 
 

@@ -14,7 +14,7 @@ from PySide6.QtTest import QTest
 from screener_gui.core.decisions import read_decisions
 from screener_gui.core.io import save_png_atomic
 from screener_gui.core.labels import labels_path, load_labels
-from screener_gui.core.pipeline.overlay import ANOMALY_RGB
+from screener_gui.core.pipeline.overlay import ANOMALY_RGB, PALETTES
 from screener_gui.core.pipeline.screen import Screener
 from screener_gui.core.training.region_cache import RegionCache
 from screener_gui.gui.qt_main import MainWindow
@@ -86,6 +86,13 @@ def test_an_opened_scan_appears_with_its_overlays_in_analyst_mode(qtbot, window,
     assert (contours[..., :3] == ANOMALY_RGB).all(axis=-1).any(), "the plate's red contours are drawn"
     assert window.banner.text().startswith("ALARM")
     assert window.regions.table.rowCount() == entry.result.superpixels.count
+    QTest.keyClick(window, Qt.Key.Key_K)  # colour-blind safe lines
+    contours = window.viewer.layers["contours"].image
+    anomaly, benign = PALETTES["orange_blue"]
+    assert (contours[..., :3] == anomaly).all(axis=-1).any() and (contours[..., :3] == benign).all(
+        axis=-1
+    ).any()
+    assert not (contours[..., :3] == ANOMALY_RGB).all(axis=-1).any()
 
 
 def test_the_pipeline_runs_off_the_gui_thread(qtbot, window, screener, scan_files):
@@ -221,12 +228,14 @@ def test_settings_are_kept_between_runs(qtbot, tmp_path, screener):
     first.set_mode("annotator")
     first.toolbar.opacity.setValue(70)
     first.toggle_layer("contours")
+    first.set_palette("orange_blue")
     first.close()
     again = MainWindow(PipelineThread(lambda: screener), store, tmp_path / "d.jsonl", tmp_path / "a")
     qtbot.addWidget(again)
     assert again.prefs.mode == "annotator" and again.mode_actions["annotator"].isChecked()
     assert again.prefs.heat_opacity == pytest.approx(0.7)
     assert not again.viewer.layer_visible("contours")
+    assert again.prefs.palette == "orange_blue" and again.pipeline.palette == "orange_blue"
     again.close()
 
 

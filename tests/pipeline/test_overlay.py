@@ -9,6 +9,7 @@ from screener_gui.core.pipeline.overlay import (
     ANOMALY_RGB,
     BENIGN_RGB,
     HEAT_LUT,
+    PALETTES,
     composite,
     contour_layer,
     contours,
@@ -134,3 +135,13 @@ def test_the_heat_layer_fades_with_the_evidence():
     layer = heat_layer(heat)
     assert list(layer[0, :, 3]) == [0, 0, 128, 255]
     assert tuple(layer[0, 3, :3]) == tuple(HEAT_LUT[255])
+
+
+def test_the_colour_blind_palette_changes_only_the_colours(scene):
+    _, labels = scene
+    states = np.array([1, 0])
+    red_green = contour_layer(labels, states, thickness=2)
+    orange_blue = contour_layer(labels, states, thickness=2, palette="orange_blue")
+    assert np.array_equal(red_green[..., 3], orange_blue[..., 3])
+    assert tuple(orange_blue[30, 10, :3]) == PALETTES["orange_blue"][0]
+    assert tuple(orange_blue[30, 89, :3]) == PALETTES["orange_blue"][1]

@@ -18,6 +18,12 @@ from screener_gui.core.pipeline.superpixels import mask_box
 
 ANOMALY_RGB = (230, 30, 30)
 BENIGN_RGB = (40, 200, 60)
+# (anomaly, benign) colours of contours and outlines: the paper's red / green, and orange / blue
+# for analysts who cannot tell red from green (the commonest colour-vision deficiency).
+PALETTES: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
+    "red_green": (ANOMALY_RGB, BENIGN_RGB),
+    "orange_blue": ((245, 130, 0), (30, 110, 230)),
+}
 GAP_RGB = (255, 255, 255)
 
 _REFERENCE_DIAGONAL = math.hypot(800, 1000)  # a default 1000 x 800 scan gets 2 px contours
@@ -68,7 +74,9 @@ def contours(
     return composite(rgb, contour_layer(sp_labels, states, thickness=width))
 
 
-def contour_layer(sp_labels: np.ndarray, states: np.ndarray, *, thickness: int | None = None) -> np.ndarray:
+def contour_layer(
+    sp_labels: np.ndarray, states: np.ndarray, *, thickness: int | None = None, palette: str = "red_green"
+) -> np.ndarray:
     """Superpixel boundaries as a transparent layer: red for anomaly, green for benign.
 
     Each superpixel's border is drawn inside it, ``thickness`` pixels wide, in its own colour:
@@ -78,6 +86,7 @@ def contour_layer(sp_labels: np.ndarray, states: np.ndarray, *, thickness: int |
         sp_labels: int (H, W) superpixel labels (0 = none), as ``Superpixels.labels``.
         states: int (count,) per superpixel, index 0 = label 1: 1 anomaly, 0 benign, -1 not shown.
         thickness: Line width in pixels (default :func:`default_thickness`).
+        palette: A key of :data:`PALETTES`.
 
     Returns:
         uint8 (H, W, 4) RGBA, alpha 255 on the lines and 0 elsewhere.
@@ -85,6 +94,7 @@ def contour_layer(sp_labels: np.ndarray, states: np.ndarray, *, thickness: int |
     Raises:
         ValueError: ``states`` is shorter than the largest label.
     """
+    anomaly_rgb, benign_rgb = PALETTES[palette]
     states = np.asarray(states).ravel()
     highest = int(sp_labels.max(initial=0))
     if highest > states.size:
@@ -95,8 +105,8 @@ def contour_layer(sp_labels: np.ndarray, states: np.ndarray, *, thickness: int |
     border = _inner_borders(sp_labels, width)
     state_map = state_of[sp_labels]
     out = np.zeros((*sp_labels.shape, 4), np.uint8)
-    out[border & (state_map == 0)] = (*BENIGN_RGB, 255)
-    out[border & (state_map == 1)] = (*ANOMALY_RGB, 255)  # last, so anomaly is on top
+    out[border & (state_map == 0)] = (*benign_rgb, 255)
+    out[border & (state_map == 1)] = (*anomaly_rgb, 255)  # last, so anomaly is on top
     return out
 
 
@@ -160,7 +170,12 @@ def outlines(
 
 
 def outline_layer(
-    shape: tuple[int, int], masks: Sequence[np.ndarray], alarms: Sequence[bool], *, width: int = 3
+    shape: tuple[int, int],
+    masks: Sequence[np.ndarray],
+    alarms: Sequence[bool],
+    *,
+    width: int = 3,
+    palette: str = "red_green",
 ) -> np.ndarray:
     """Object outlines as a transparent layer, red when the object alarmed (plus a red frame
     around it), green otherwise.
@@ -170,10 +185,12 @@ def outline_layer(
         masks: Boolean (H, W) object masks; empty ones are skipped.
         alarms: One flag per mask.
         width: Line width in pixels, of the outline (drawn inside the mask) and of the frame.
+        palette: A key of :data:`PALETTES`.
 
     Returns:
         uint8 (H, W, 4) RGBA, alpha 255 on the lines and 0 elsewhere.
     """
+    anomaly_rgb, benign_rgb = PALETTES[palette]
     if len(masks) != len(alarms):
         raise ValueError(f"{len(masks)} masks but {len(alarms)} alarm flags")
     width = max(1, int(width))
@@ -187,7 +204,7 @@ def outline_layer(
         box = mask_box(mask)
         if box is None:
             continue
-        colour = (*(ANOMALY_RGB if alarms[i] else BENIGN_RGB), 255)
+        colour = (*(anomaly_rgb if alarms[i] else benign_rgb), 255)
         sub = mask[box]
         eroded = ndimage.binary_erosion(sub, np.ones((3, 3), bool), iterations=width, border_value=0)
         out[box][sub & ~eroded] = colour
