@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QListWidget, QMainWindow, QVBoxLayout, QWidget
 
 from screener_gui.core.decisions import Decision, DecisionLog, utc_timestamp
@@ -24,13 +24,12 @@ from screener_gui.core.review import Entry, ReviewQueue
 from screener_gui.core.training.label_export import export_training_set
 from screener_gui.gui.qt_annotations import Annotations
 from screener_gui.gui.qt_controls import Banner, Toolbar, queue_row
+from screener_gui.gui.qt_menus import MODES, install_menus
 from screener_gui.gui.qt_regions import RegionPanel
 from screener_gui.gui.qt_sources import Sources
 from screener_gui.gui.qt_viewer import ScanViewer
 from screener_gui.gui.qt_worker import PipelineThread, Screened
 from screener_gui.gui.settings import load_preferences, save_preferences
-
-MODES = ("operator", "analyst", "annotator")
 
 
 class MainWindow(QMainWindow):
@@ -92,7 +91,7 @@ class MainWindow(QMainWindow):
         self.clock.timeout.connect(self._tick)
         self.clock.start(500)
 
-        self._actions()
+        install_menus(self)
         self.pipeline.screened.connect(self._screened)
         self.pipeline.failed.connect(self._failed)
         self.pipeline.ready.connect(lambda device: self.device_label.setText(f"pipeline on {device}"))
@@ -113,77 +112,6 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.queue_dock, self.regions_dock], [260, 360], Qt.Orientation.Horizontal)
 
     # ---- actions and keys -------------------------------------------------------------------
-    def _actions(self) -> None:
-        menu = self.menuBar().addMenu("&File")
-        self._action(menu, "Open files…", QKeySequence.StandardKey.Open, self.open_files_dialog)
-        self._action(menu, "Open folder…", "Ctrl+Shift+O", self.open_folder_dialog)
-        self._action(menu, "Watch folder…", "Ctrl+W", self.watch_folder_dialog)
-        self.simulate_action = self._action(menu, "Simulated scanner", "Ctrl+M", self.toggle_simulator)
-        self.simulate_action.setCheckable(True)
-        menu.addSeparator()
-        self._action(menu, "Save labels", QKeySequence.StandardKey.Save, self.save_labels)
-        self._action(menu, "Export training set…", "Ctrl+E", self.export_dialog)
-        menu.addSeparator()
-        self._action(menu, "Quit", QKeySequence.StandardKey.Quit, self.close)
-
-        menu = self.menuBar().addMenu("&Decide")
-        self._action(menu, "Clear bag", "C", lambda: self.decide("clear"))
-        self._action(menu, "Suspect bag", "S", lambda: self.decide("suspect"))
-        self._action(menu, "Next bag", "Right", lambda: self.step(1))
-        self._action(menu, "Previous bag", "Left", lambda: self.step(-1))
-
-        menu = self.menuBar().addMenu("&View")
-        self.layer_actions = {}
-        for name, key in (("heatmap", "H"), ("contours", "B"), ("outlines", "O")):
-            action = self._action(
-                menu, f"{name.capitalize()} layer", key, lambda n=name: self.toggle_layer(n)
-            )
-            action.setCheckable(True)
-            self.layer_actions[name] = action
-        self._action(menu, "Fit scan", "R", self.viewer.reset_view)
-        self.palette_action = self._action(
-            menu, "Colour-blind safe lines (orange / blue)", "K", lambda: self.set_palette(None)
-        )
-        self.palette_action.setCheckable(True)
-        menu.addSeparator()
-        self._action(menu, "Scan as rendered", "0", lambda: self.set_enhancement(""))
-        for number, name in enumerate(ENHANCEMENTS, start=1):
-            self._action(
-                menu, name.replace("_", " ").capitalize(), str(number), lambda n=name: self.set_enhancement(n)
-            )
-
-        menu = self.menuBar().addMenu("&Mode")
-        group = QActionGroup(self)
-        self.mode_actions = {}
-        for mode, key in zip(MODES, ("F2", "F3", "F4"), strict=True):
-            action = self._action(menu, mode.capitalize(), key, lambda m=mode: self.set_mode(m))
-            action.setCheckable(True)
-            group.addAction(action)
-            self.mode_actions[mode] = action
-
-        menu = self.menuBar().addMenu("&Edit")
-        self._action(menu, "Undo label", "Ctrl+Z", self.undo)
-        self._action(menu, "Redo label", ("Ctrl+Shift+Z", "Ctrl+Y"), self.redo)
-
-        menu = self.menuBar().addMenu("&Pipeline")
-        self._action(menu, "Cancel queued scans", "Esc", self.cancel_queued)
-        devices = menu.addMenu("Device (from the next start)")
-        group = QActionGroup(self)
-        for device in ("auto", "cpu", "cuda"):
-            action = devices.addAction(device)
-            action.setCheckable(True)
-            action.setChecked(device == self.prefs.device)
-            action.triggered.connect(lambda _checked=False, d=device: self._set_device(d))
-            group.addAction(action)
-
-    def _action(self, menu, text: str, key, slot) -> QAction:
-        action = QAction(text, self)
-        action.setShortcuts([QKeySequence(k) for k in key] if isinstance(key, tuple) else [QKeySequence(key)])
-        action.triggered.connect(lambda _checked=False: slot())
-        menu.addAction(action)
-        self.addAction(action)  # shortcuts work with the menu bar hidden, too
-        return action
-
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title)
@@ -489,7 +417,7 @@ class MainWindow(QMainWindow):
         self.pipeline.cancel_pending()
         self.statusBar().showMessage("queued scans cancelled", 5000)
 
-    def _set_device(self, device: str) -> None:
+    def set_device(self, device: str) -> None:
         self.prefs.device = device
         self.statusBar().showMessage(f"the pipeline will run on {device} from the next start", 8000)
 
