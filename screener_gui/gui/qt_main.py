@@ -57,7 +57,8 @@ class MainWindow(QMainWindow):
         self.annotations = Annotations(Path(self.prefs.annotation_folder or annotation_folder))
         self.sources = Sources(pipeline, self)
         self.enhancement = ""  # "" = the scan as rendered
-        self.errors: list[str] = []
+        self.errors: list[str] = []  # "source: message" of each scan that could not be screened
+        self._error_rows: list[str] = []
 
         self.viewer = ScanViewer()
         self.banner = Banner()
@@ -178,7 +179,8 @@ class MainWindow(QMainWindow):
 
     def _failed(self, _job_id: int, source: str, message: str) -> None:
         self.errors.append(f"{source}: {message}")
-        self.queue_list.addItem(f"✗ {Path(source).name}: {message}")
+        self._error_rows.append(f"✗ {Path(source).name}: {message}")
+        self._refresh_queue()
         self.statusBar().showMessage(f"could not screen {source}: {message}", 15000)
 
     def _show_current(self, *, reset_view: bool = True) -> None:
@@ -217,15 +219,10 @@ class MainWindow(QMainWindow):
 
     def _refresh_queue(self) -> None:
         self.queue_list.blockSignals(True)
-        errors = [
-            self.queue_list.item(i).text()
-            for i in range(self.queue_list.count())
-            if self.queue_list.item(i).text().startswith("✗")
-        ]
         self.queue_list.clear()
         for entry in self.review.entries:
             self.queue_list.addItem(queue_row(entry))
-        for text in errors[-20:]:
+        for text in self._error_rows[-20:]:  # below the bags: rows past them select nothing
             self.queue_list.addItem(text)
         self.queue_list.blockSignals(False)
         self._select_queue_row()
