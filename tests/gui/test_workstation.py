@@ -159,6 +159,17 @@ def test_flipping_a_superpixel_then_undo_and_redo_change_the_saved_labels(
     cache = RegionCache.open(tmp_path / "export")
     assert len(cache) == sp.count and cache.targets[region - 1] == 1 - model
 
+    with qtbot.waitSignal(window.shown, timeout=WAIT_MS):  # the same scan again: labels reload
+        window.decide("clear")
+        window.sources.open_paths([scan])
+    assert window.review.current.source == str(scan) and window.review.index == 1
+    table = window.regions.table
+    rows = {
+        table.item(r, 0).data(Qt.ItemDataRole.DisplayRole): table.item(r, 3).text()
+        for r in range(table.rowCount())
+    }
+    assert rows[region] == ("anomaly" if model == 0 else "benign") + " (edited)"
+
 
 def test_a_watched_folder_screens_each_new_file_once_even_one_written_slowly(
     qtbot, window, scan_files, tmp_path
