@@ -60,12 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     device = args.device or (None if saved_device == "auto" else saved_device)
     pipeline = PipelineThread(lambda: Screener.load(args.segmenter, args.classifier, device))
     folder = data_folder()
+    decision_log = Path(args.decision_log) if args.decision_log else folder / "decisions.jsonl"
     window = MainWindow(
         pipeline,
         store,
-        Path(args.decision_log) if args.decision_log else folder / "decisions.jsonl",
+        decision_log,
         Path(args.annotations) if args.annotations else folder / "annotations",
     )
+    window.statusBar().showMessage(f"decisions are logged to {decision_log}", 15000)
     if args.device:
         window.prefs.device = args.device
     if args.mode:
