@@ -31,6 +31,7 @@ sample: $(STAMP)
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check screener_gui tests
 
 lint: $(STAMP)

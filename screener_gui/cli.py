@@ -42,34 +42,43 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 def _cmd_contact_sheet(args: argparse.Namespace) -> int:
     import numpy as np
-    from PIL import Image
 
     from screener_gui.core.io import find_scans, load_scan, save_png_atomic
     from screener_gui.core.montage import contact_sheet, outline_truth
 
     folder = Path(args.folder)
-    images_dir = folder / "images" if (folder / "images").is_dir() else folder
-    paths = find_scans(images_dir)[: args.max]
-    if not paths:
-        print(f"no scans found in {images_dir}", file=sys.stderr)
-        return 1
-    images = [load_scan(p).rgb for p in paths]
     if args.truth:
-        masks = folder / "masks"
-        if not masks.is_dir():
-            print(f"--truth needs a generated dataset folder with masks/, not {folder}", file=sys.stderr)
-            return 1
+        from screener_gui.core.dataset import Dataset
+
+        scans = Dataset.open(folder).scans[: args.max]  # --truth needs a generated dataset
         images = [
-            outline_truth(
-                image,
-                np.asarray(Image.open(masks / f"{p.stem}_objects.png")),
-                np.asarray(Image.open(masks / f"{p.stem}_anomalies.png")),
-            )
-            for image, p in zip(images, paths, strict=True)
+            outline_truth(scan.load_rgb(), scan.load_object_map(), scan.load_anomaly_map()) for scan in scans
         ]
-    sheet = contact_sheet(images, [p.stem for p in paths], columns=args.columns)
+        names = [scan.name for scan in scans]
+    else:
+        images_dir = folder / "images" if (folder / "images").is_dir() else folder
+        paths = find_scans(images_dir)[: args.max]
+        images = [load_scan(p).rgb for p in paths]
+        names = [p.stem for p in paths]
+    if not images:
+        print(f"no scans found in {folder}", file=sys.stderr)
+        return 1
+    sheet = contact_sheet(images, names, columns=args.columns)
     save_png_atomic(args.out, np.ascontiguousarray(sheet), compress_level=6)
     print(f"contact sheet of {len(images)} scans: {args.out}")
+    return 0
+
+
+def _cmd_visibility(args: argparse.Namespace) -> int:
+    from screener_gui.core.atomic import write_text_atomic
+    from screener_gui.core.dataset import Dataset
+    from screener_gui.core.visibility_summary import summarise_visibility, visibility_markdown
+
+    markdown = visibility_markdown(summarise_visibility(Dataset.open(args.data)), args.data)
+    print(markdown, end="")
+    if args.out:
+        write_text_atomic(args.out, markdown)
+        print(f"written: {args.out}")
     return 0
 
 
@@ -143,8 +152,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="PNG to write")
     p.add_argument("--max", type=int, default=12, help="at most this many scans (default 12)")
     p.add_argument("--columns", type=int, default=4)
-    p.add_argument("--truth", action="store_true", help="outline items (yellow) and anomalies (red)")
+    p.add_argument(
+        "--truth", action="store_true", help="outline items (yellow) and anomalies (red); needs a dataset"
+    )
     p.set_defaults(func=_cmd_contact_sheet)
+
+    p = sub.add_parser(
+        "visibility", help="a dataset's anomalies by kind and visibility bin, concealment, subtlety vs ΔE"
+    )
+    p.add_argument("data", help="generated dataset folder")
+    p.add_argument("--out", default=None, help="also write the markdown to this file")
+    p.set_defaults(func=_cmd_visibility)
 
     p = sub.add_parser("render", help="load any scan (image or dual-energy pair) and write its rendering")
     p.add_argument("path", help="image file, or either file of a <stem>_high / <stem>_low pair")
@@ -167,9 +185,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the ``screener`` command line."""
+    """Run the ``screener`` command line; a dataset that cannot be read is a message, not a traceback."""
+    from screener_gui.core.dataset import DatasetError
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

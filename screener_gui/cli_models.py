@@ -97,6 +97,7 @@ def _pooled_run(args: argparse.Namespace, pretrained: str | None, freeze: bool):
         seed=args.seed,
         init=args.init,
         freeze_early=freeze,
+        min_delta_e=args.min_delta_e,
     )
     return settings, ObjectCache.open(args.train), ObjectCache.open(args.val), train_pooled
 
@@ -120,6 +121,7 @@ def _crop_run(args: argparse.Namespace, pretrained: str | None, freeze: bool):
         seed=args.seed,
         init=args.init,
         freeze_early=freeze,
+        min_delta_e=args.min_delta_e,
     )
     return settings, train, val, train_classifier
 
@@ -177,16 +179,20 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from screener_gui.core.breakdown import breakdown_table
     from screener_gui.core.report import markdown_table
     from screener_gui.core.training.evaluate import evaluate
 
     _threads(args)
-    rows, notes = evaluate(
+    rows, breakdowns, notes = evaluate(
         Path(args.data), _screener(args), Path(args.out), limit=args.limit, progress=_progress
     )
     print(markdown_table(rows))
+    for level, level_rows in breakdowns.items():
+        print(f"\n{level} by visibility and anomaly kind (positives of the row against all negatives):")
+        print(breakdown_table(level_rows))
     print(json.dumps(notes, indent=1))
-    print(f"written: {args.out}/metrics.md, metrics.csv, metrics.json")
+    print(f"written: {args.out}/metrics.md, metrics.csv, metrics.json, regions.csv, objects.csv")
     return 0
 
 
@@ -255,13 +261,15 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from screener_gui.core.pipeline.bench import bench
     from screener_gui.core.pipeline.classify import RegionModel
     from screener_gui.core.pipeline.screen import Screener
+    from screener_gui.synth.scene import SynthSettings, generate_scan
 
     _threads(args)
     screener = _screener(args)
     compare = None
     if args.compare_classifier:
         compare = Screener(screener.segmenter, RegionModel.load(args.compare_classifier, screener.device))
-    report = bench(screener, count=args.count, seed=args.seed, repeats=args.repeats, compare=compare)
+    scans = [generate_scan(args.seed, i, SynthSettings()).rgb for i in range(args.count)]
+    report = {"seed": args.seed} | bench(screener, scans, repeats=args.repeats, compare=compare)
     print(json.dumps(report, indent=1))
     return 0
 
@@ -337,6 +345,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "--init", default=None, help="start from these classifier weights (e.g. the shipped model)"
     )
     p.add_argument("--no-freeze", action="store_true", help="train the pretrained stem too")
+    p.add_argument(
+        "--min-delta-e",
+        type=float,
+        default=None,
+        help="leave training anomalies fainter than this ΔE out (e.g. 2: none below the 'subtle' "
+        "bin); validation keeps them all (default: keep all)",
+    )
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("calibrate", help="set decision thresholds on a validation dataset (whole pipeline)")
@@ -351,7 +366,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "evaluate", help="screen a generated test dataset and report region/object/bag metrics"
     )
     p.add_argument("data", help="generated dataset folder (a seed never used in training or tuning)")
-    p.add_argument("--out", required=True, help="folder for metrics.md, metrics.csv, metrics.json")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="folder for metrics.md, metrics.csv, metrics.json (every level overall, per visibility "
+        "bin and per anomaly kind), regions.csv and objects.csv (every scored region and object)",
+    )
     p.add_argument("--limit", type=int, default=None)
     _model_options(p)
     p.set_defaults(func=_cmd_evaluate)

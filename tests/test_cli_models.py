@@ -74,3 +74,54 @@ def test_scans_with_the_same_name_in_two_folders_get_two_overlays(tmp_path):
     )
     overlays = [json.loads(line)["overlay"] for line in out.read_text().splitlines()]
     assert len(set(overlays)) == 2 and all(Path(o).is_file() for o in overlays)
+
+
+def test_evaluate_writes_region_and_object_tables_and_metrics_per_bin(tiny_dataset, tmp_path):
+    folder, _ = tiny_dataset
+    assert main(["evaluate", str(folder), "--out", str(tmp_path), "--limit", "2", "--device", "cpu"]) == 0
+    with (tmp_path / "regions.csv").open() as handle:
+        assert handle.readline().strip() == "scan,object,region,score,label,anomaly_id,kind,delta_e"
+    with (tmp_path / "objects.csv").open() as handle:
+        assert handle.readline().strip() == "scan,object,class,score,alarm,label,kinds,max_delta_e"
+    report = json.loads((tmp_path / "metrics.json").read_text())
+    for level in ("region", "object", "bag"):
+        names = [row["name"] for row in report["breakdown"][level]]
+        assert names[:6] == ["all", "below", "subtle", "medium", "obvious", "visible"]
+
+
+def test_visibility_prints_and_writes_the_table(two_scan_dataset, tmp_path, capsys):
+    out = tmp_path / "visibility.md"
+    assert main(["visibility", str(two_scan_dataset), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    written = out.read_text()
+    assert written in printed
+    rows = {line.split("|")[1].strip(): line for line in written.splitlines() if line.startswith("| ")}
+    header = [cell.strip() for cell in rows["kind"].strip("|").split("|")]
+    cells = dict(zip(header, (c.strip() for c in rows["organic_slab"].strip("|").split("|")), strict=True))
+    assert (cells["obvious"], cells["total"], cells["median ΔE"], cells["median CNR"]) == (
+        "1",
+        "1",
+        "12.50",
+        "12.50",
+    )
+    handgun = dict(zip(header, (c.strip() for c in rows["handgun"].strip("|").split("|")), strict=True))
+    assert (handgun["not measured"], handgun["median ΔE"]) == ("1", "n/a")
+    assert "| replaced:battery_cells | 1 |" in written and "| cavity | 2 |" in written
+    assert "Spearman rank correlation of subtlety with ΔE: ρ = n/a" in written  # two measured: too few
+
+
+def test_visibility_correlates_subtlety_with_delta_e(tmp_path, planted, capsys):
+    anomalies = tuple(
+        planted.Anomaly((12 + 6 * i, 12, 16 + 6 * i, 20), "screws", delta_e, subtlety=subtlety)
+        for i, (delta_e, subtlety) in enumerate([(1.0, 0.9), (4.0, 0.7), (8.0, 0.3), (20.0, 0.1)])
+    )
+    folder = planted.write(tmp_path / "d", [planted.Scan((10, 10, 50, 70), "laptop", anomalies)])
+    assert main(["visibility", str(folder)]) == 0
+    printed = capsys.readouterr().out
+    assert "ρ = -1.000" in printed and "n = 4 measured" in printed
+    assert "| screws | 1 | 1 | 1 | 1 | 0 | 4 | 50.0 |" in printed
+
+
+def test_a_folder_that_is_no_dataset_is_a_message_not_a_traceback(tmp_path, capsys):
+    assert main(["visibility", str(tmp_path)]) == 1
+    assert "manifest.json: missing" in capsys.readouterr().err

@@ -1,6 +1,7 @@
-"""Metrics reports: one markdown table, a CSV and a JSON file per evaluation, written atomically.
+"""Metrics reports: markdown tables, a CSV and a JSON file per evaluation, written atomically.
 
-Tables are made by this module from :class:`BinaryMetrics`, never by hand, so the numbers in a
+Tables are made by this module from :class:`BinaryMetrics` (and, per visibility bin and anomaly
+kind, :class:`~screener_gui.core.breakdown.SubsetMetrics`), never by hand, so the numbers in a
 README or a paper table can always be traced back to a run.
 """
 
@@ -11,12 +12,13 @@ import dataclasses
 import io
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from screener_gui.core.atomic import write_text_atomic
+from screener_gui.core.breakdown import FPR_POINTS, SUBSET_RULE, SubsetMetrics, breakdown_table
 from screener_gui.core.metrics import BinaryMetrics
 
 _HEADER = (
@@ -57,7 +59,11 @@ def markdown_table(rows: Mapping[str, BinaryMetrics]) -> str:
 
 
 def write_report(
-    out_dir: Path, title: str, rows: Mapping[str, BinaryMetrics], notes: Mapping[str, object]
+    out_dir: Path,
+    title: str,
+    rows: Mapping[str, BinaryMetrics],
+    notes: Mapping[str, object],
+    breakdowns: Mapping[str, Sequence[SubsetMetrics]] | None = None,
 ) -> dict[str, Path]:
     """Write ``metrics.md``, ``metrics.csv`` and ``metrics.json`` into ``out_dir`` (created if needed).
 
@@ -67,6 +73,8 @@ def write_report(
         rows: Metrics per level, in table order.
         notes: What the numbers depend on (weights file, data set, target false-positive rate…);
             a bullet list in the markdown, ``notes`` in the JSON (values that JSON lacks as text).
+        breakdowns: Per level, its rows by visibility bin and anomaly kind: a section of tables in
+            the markdown (with the rule that makes them comparable), ``breakdown`` in the JSON.
 
     Returns:
         ``{"markdown": …, "csv": …, "json": …}`` paths.
@@ -85,6 +93,10 @@ def write_report(
     markdown = [f"# {title}", "", markdown_table(rows), ""]
     if notes:
         markdown += [f"- {key}: {_note_text(value)}" for key, value in notes.items()] + [""]
+    if breakdowns:
+        markdown += ["## By visibility and anomaly kind", "", SUBSET_RULE, ""]
+        for level, level_rows in breakdowns.items():
+            markdown += [f"### {level}", "", breakdown_table(level_rows), ""]
     write_text_atomic(paths["markdown"], "\n".join(markdown))
 
     buffer = io.StringIO()
@@ -100,8 +112,39 @@ def write_report(
         "levels": {level: dataclasses.asdict(m) for level, m in rows.items()},
         "notes": dict(notes),
     }
+    if breakdowns:
+        document["breakdown"] = {
+            level: [_breakdown_row(row) for row in level_rows] for level, level_rows in breakdowns.items()
+        }
     write_text_atomic(paths["json"], json.dumps(_json_safe(document), indent=2, allow_nan=False) + "\n")
     return paths
+
+
+def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Write a CSV table atomically: a header of ``columns``, then one line per row; floats with
+    six significant digits, NaN and None as empty cells."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        if len(row) != len(columns):
+            raise ValueError(f"a row of {len(row)} cells for {len(columns)} columns")
+        writer.writerow([_csv_cell(value) for value in row])
+    write_text_atomic(path, buffer.getvalue())
+
+
+def _csv_cell(value: object) -> object:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.6g}"
+    return value
+
+
+def _breakdown_row(row: SubsetMetrics) -> dict:
+    data = dataclasses.asdict(row)
+    data["tp_at_fpr"] = {f"{fpr:g}": rate for fpr, rate in zip(FPR_POINTS, row.tp_at_fpr, strict=True)}
+    return data
 
 
 def _escape(text: str) -> str:

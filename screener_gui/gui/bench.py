@@ -40,9 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])  # noqa: F841 - must exist
     from screener_gui.core.io import save_png_atomic
     from screener_gui.core.pipeline.screen import Screener
-    from screener_gui.core.sources import SimulatedScanner
     from screener_gui.gui.qt_main import MainWindow
     from screener_gui.gui.qt_worker import PipelineThread
+    from screener_gui.synth.sources import SimulatedScanner
 
     screener = Screener.load(device=args.device)
     scanner = SimulatedScanner(args.seed)

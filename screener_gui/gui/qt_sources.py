@@ -12,12 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from screener_gui.core.io import expand_scan_paths, load_scan
-from screener_gui.core.sources import FolderWatcher, SimulatedScanner
+from screener_gui.core.sources import FolderWatcher
 from screener_gui.gui.qt_worker import PipelineThread
+
+if TYPE_CHECKING:
+    from screener_gui.synth.sources import SimulatedScanner
 
 WATCH_POLL_MS = 500
 MAX_IN_FLIGHT = 2  # simulated bags queued or running before the belt waits
@@ -87,6 +91,9 @@ class Sources(QObject):
         if not on:
             self.scanner = None
             return
+        # Imported on use: the generator takes a second to import, and only this source needs it.
+        from screener_gui.synth.sources import SimulatedScanner
+
         self.scanner = SimulatedScanner(seed)
         self._belt.setInterval(int(1000 * belt_seconds))
         self._belt.start()

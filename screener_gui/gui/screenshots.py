@@ -30,10 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])  # noqa: F841 - must exist
     from screener_gui.core.pipeline.screen import Screener
     from screener_gui.core.scan import Scan
-    from screener_gui.core.sources import SimulatedScanner
     from screener_gui.gui.qt_main import MainWindow
     from screener_gui.gui.qt_worker import PipelineThread
     from screener_gui.synth.scene import planted_scan
+    from screener_gui.synth.sources import SimulatedScanner
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,11 @@
 """Concealed threats placed inside an item's cavity: the anomalies the screener must find.
 
 Each kind follows the paper's list (organic "marzipan-like" slabs and blobs, extra screws, metal
-plates, knife blades) plus wires, extra cells and powders. ``subtlety`` runs from 0 (obvious:
-large and thick, e.g. a 150x80x12 mm slab of plastic explosive in a laptop) to 1 (subtle: small
-and thin, e.g. a 30x20x3 mm sheet, two extra screws, a 0.5 mm steel plate).
+plates, knife blades) plus wires, extra cells and powders. ``shrink`` runs from 0 (large and
+thick, e.g. a 150x80x12 mm slab of plastic explosive in a laptop) to 1 (small and thin, e.g. a
+30x20x1 mm sheet, two extra screws, a 0.1 mm steel plate). How visible the result is depends on
+the material and on what lies around it, so :mod:`screener_gui.synth.conceal` measures each build
+and searches ``shrink`` for the visibility a subtlety asks for.
 
 Contract: every part's footprint lies inside the cavity rectangle (with a 0.5 mm margin) and the
 summed path length of the anomaly's parts nowhere exceeds the cavity depth. Sizes shrink to fit the
@@ -23,7 +25,7 @@ from screener_gui.synth.item import Anomaly, Cavity
 from screener_gui.synth.items import components as c
 from screener_gui.synth.shapes import Box, Cylinder, Ellipse, Ellipsoid, Polygon, Textured
 
-ANOMALY_KINDS: tuple[str, ...] = (
+CAVITY_KINDS: tuple[str, ...] = (
     "organic_slab",
     "organic_blob",
     "screws",
@@ -33,6 +35,11 @@ ANOMALY_KINDS: tuple[str, ...] = (
     "extra_cells",
     "powder",
 )
+"""Kinds built from scratch in a free volume (a cavity, or the room a removed component leaves)."""
+FILLED_CELLS = "filled_cells"
+"""Battery cells whose cores are emptied and refilled in place (:mod:`screener_gui.synth.conceal`)."""
+ANOMALY_KINDS: tuple[str, ...] = (*CAVITY_KINDS, FILLED_CELLS)
+"""Every kind an annotation can name."""
 _KIND_WEIGHTS = np.array([0.22, 0.13, 0.12, 0.12, 0.12, 0.10, 0.09, 0.10])
 
 MARGIN_MM = 0.5
@@ -71,7 +78,7 @@ def min_size(kind: str) -> MinSize:
 
 def random_anomaly_kind(rng: np.random.Generator) -> str:
     """An anomaly kind drawn with weights favouring the paper's organic slabs and blobs."""
-    return ANOMALY_KINDS[int(rng.choice(len(ANOMALY_KINDS), p=_KIND_WEIGHTS / _KIND_WEIGHTS.sum()))]
+    return CAVITY_KINDS[int(rng.choice(len(CAVITY_KINDS), p=_KIND_WEIGHTS / _KIND_WEIGHTS.sum()))]
 
 
 def fits(kind: str, cavity: Cavity) -> bool:
@@ -81,22 +88,22 @@ def fits(kind: str, cavity: Cavity) -> bool:
     return long >= need.long_mm and short >= need.short_mm and cavity.depth_mm >= need.depth_mm
 
 
-def build_anomaly(kind: str, cavity: Cavity, rng: np.random.Generator, subtlety: float) -> Anomaly:
+def build_anomaly(kind: str, cavity: Cavity, rng: np.random.Generator, shrink: float) -> Anomaly:
     """A concealed object of ``kind`` inside ``cavity``, its parts in the item frame.
 
     Args:
-        kind: One of :data:`ANOMALY_KINDS`.
+        kind: One of :data:`CAVITY_KINDS`.
         cavity: Where to hide it; the object is shrunk to fit its footprint and depth.
         rng: Source of randomness (sizes, materials, placement).
-        subtlety: 0 = obvious (large, thick, dense) … 1 = subtle (small, thin).
+        shrink: 0 = as large and thick as the kind gets … 1 = as small and thin.
 
     Raises:
-        ValueError: Unknown kind, subtlety outside [0, 1], or a cavity smaller than the kind's
+        ValueError: Unknown kind, shrink outside [0, 1], or a cavity smaller than the kind's
             minimum (see :func:`fits`).
     """
     _check_kind(kind)
-    if not 0.0 <= subtlety <= 1.0:
-        raise ValueError(f"subtlety must lie in [0, 1], got {subtlety}")
+    if not 0.0 <= shrink <= 1.0:
+        raise ValueError(f"shrink must lie in [0, 1], got {shrink}")
     if not fits(kind, cavity):
         need = _MIN[kind]
         raise ValueError(
@@ -105,7 +112,7 @@ def build_anomaly(kind: str, cavity: Cavity, rng: np.random.Generator, subtlety:
             f"{cavity.width_mm:.1f} x {cavity.height_mm:.1f} x {cavity.depth_mm:.1f} mm"
         )
     long, short = _room(cavity)
-    local, description, max_turn = _BUILDERS[kind](long, short, cavity.depth_mm, 1.0 - subtlety, rng)
+    local, description, max_turn = _BUILDERS[kind](long, short, cavity.depth_mm, 1.0 - shrink, rng)
     placed = _place(local, long, short, max_turn, rng)
     # Cavity frame with u along its long side.
     frame = pose(cavity.x_mm, cavity.y_mm, cavity.angle_deg)
@@ -116,7 +123,7 @@ def build_anomaly(kind: str, cavity: Cavity, rng: np.random.Generator, subtlety:
 
 def _check_kind(kind: str) -> None:
     if kind not in _MIN:
-        raise ValueError(f"unknown anomaly kind {kind!r}; known: {', '.join(ANOMALY_KINDS)}")
+        raise ValueError(f"unknown anomaly kind {kind!r}; known: {', '.join(CAVITY_KINDS)}")
 
 
 def _room(cavity: Cavity) -> tuple[float, float]:
@@ -169,7 +176,7 @@ def _organic_slab(long: float, short: float, depth: float, t: float, rng: np.ran
     amp = rng.uniform(0.04, 0.1)
     length = max(_size(30, 160, t, rng, long), _MIN["organic_slab"].long_mm)
     width = max(_size(20, 85, t, rng, min(short, length)), _MIN["organic_slab"].short_mm)
-    thick = min(_size(3, 13, t, rng, np.inf), (depth - 0.1) / (1 + amp * _TEXTURE_PEAK))
+    thick = min(_size(1, 14, t, rng, np.inf), (depth - 0.1) / (1 + amp * _TEXTURE_PEAK))
     body = Textured(Box(length - 1, width - 1, thick, 2.0), amp, rng.uniform(8, 25), int(rng.integers(2**31)))
     parts = [part(body, material), part(Box(length, width, 0.1, 2.5), "polyethylene")]
     return parts, f"{material} slab {length:.0f}x{width:.0f}x{thick:.1f} mm in film", 12.0
@@ -198,7 +205,7 @@ def _organic_blob(long: float, short: float, depth: float, t: float, rng: np.ran
 def _screws(long: float, short: float, depth: float, t: float, rng: np.random.Generator) -> _Built:
     n_target = int(np.clip(round(2 + 10 * t + rng.normal(0, 1)), 2, 12))
     metal = "steel" if rng.random() < 0.8 else "stainless"
-    diameter = float(min(rng.uniform(2.0, 3.0), depth))
+    diameter = float(min((1.2 + 1.8 * t) * rng.uniform(0.9, 1.1), depth))
     head_d = float(min(diameter * 1.7, depth, short))
     # Short enough that two always fit end to end along the room.
     length = float(min(rng.uniform(4, 10), long / 2 - 0.3))
@@ -236,8 +243,7 @@ def _screws(long: float, short: float, depth: float, t: float, rng: np.random.Ge
 
 def _metal_plate(long: float, short: float, depth: float, t: float, rng: np.random.Generator) -> _Built:
     material = str(rng.choice(["steel", "aluminium", "copper"], p=[0.5, 0.3, 0.2]))
-    thick = float(min(_size(0.4, 3.0, t, rng, 3.0), depth))
-    thick = max(thick, 0.3) if depth >= 0.3 else depth
+    thick = float(min(_size(0.1, 3.0, t, rng, 3.0), depth))
     length = max(_size(25, 150, t, rng, long), _MIN["metal_plate"].long_mm)
     width = max(_size(18, 90, t, rng, min(short, length)), _MIN["metal_plate"].short_mm)
     plate = part(Box(length, width, thick, rng.uniform(0, 3)), material)
@@ -248,7 +254,7 @@ def _knife_blade(long: float, short: float, depth: float, t: float, rng: np.rand
     material = "stainless" if rng.random() < 0.6 else "steel"
     length = float(np.clip(_size(60, 200, t, rng, long), _MIN["knife_blade"].long_mm, long))
     width = float(np.clip(length * rng.uniform(0.14, 0.24), _MIN["knife_blade"].short_mm, min(short, 45.0)))
-    spine = float(min(_size(1.5, 3.0, t, rng, 3.0), depth))
+    spine = float(min(_size(0.6, 3.0, t, rng, 3.0), depth))
     hl, hw = length / 2, width / 2
     # Spine along v = -hw, edge along v = +hw; convex outline with a pointed tip at +u.
     points = (

@@ -72,13 +72,17 @@ class Canvas:
         v = (b * xs).astype(f32)[None, :] + (d * ys).astype(f32)[:, None]
         return slice(y0, y1), slice(x0, x1), u, v
 
-    def draw(self, item: Part, *, instance: int = 0, anomaly: int = 0) -> np.ndarray | None:
+    def draw(
+        self, item: Part, *, instance: int = 0, anomaly: int = 0, remove: bool = False
+    ) -> np.ndarray | None:
         """Add ``item``'s material to the path lengths; label its footprint when asked.
 
         Args:
             item: The part, its transform mapping part coordinates to canvas mm.
             instance: If non-zero, pixels at least half covered get this instance id.
             anomaly: If non-zero, pixels at least half covered get this anomaly id.
+            remove: Subtract the part's path lengths instead (a component taken out of an item
+                drawn elsewhere; the paths may go negative on this canvas).
 
         Returns:
             The boolean footprint within the full canvas bounding window, or None when the part
@@ -92,7 +96,10 @@ class Canvas:
         path = self.paths.get(item.material)
         if path is None:
             path = self.paths[item.material] = np.zeros((self.height, self.width), np.float32)
-        path[rows, cols] += coverage * thickness
+        if remove:
+            path[rows, cols] -= coverage * thickness
+        else:
+            path[rows, cols] += coverage * thickness
         footprint = coverage >= 0.5
         if instance:
             self.instances[rows, cols][footprint] = instance

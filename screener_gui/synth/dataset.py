@@ -45,6 +45,8 @@ class ScanRecord:
     bag_kind: str
     objects: tuple[dict, ...]
     anomalies: tuple[dict, ...]
+    redraws: int
+    dropped: int
 
 
 @dataclass(frozen=True)
@@ -92,12 +94,16 @@ def _write_one(job: tuple[Path, int, int, SynthSettings]) -> ScanRecord:
             "kind": a.kind,
             "description": a.description,
             "subtlety": a.subtlety,
+            "concealment": a.concealment,
+            "visibility": a.visibility.as_dict(),
         }
         | _region(scan.anomalies_mask == a.index)
         for a in scan.anomalies
     ]
     h, w = scan.rgb.shape[:2]
-    return ScanRecord(index, name, w, h, scan.bag_kind, tuple(objects), tuple(anomalies))
+    return ScanRecord(
+        index, name, w, h, scan.bag_kind, tuple(objects), tuple(anomalies), scan.redraws, scan.dropped
+    )
 
 
 def _keep_heap() -> None:
@@ -195,7 +201,14 @@ def _counts(records: list[ScanRecord]) -> dict:
         "objects_with_anomaly": sum(1 for r in records for o in r.objects if o["has_anomaly"]),
         "objects_per_category": {c: objects.get(c, 0) for c in CATEGORIES},
         "anomalies_per_kind": {k: anomalies.get(k, 0) for k in ANOMALY_KINDS},
+        "anomalies_per_concealment": dict(
+            sorted(Counter(a["concealment"] for r in records for a in r.anomalies).items())
+        ),
         "bags_per_kind": dict(sorted(Counter(r.bag_kind for r in records).items())),
+        # Draws of a place and kind that could not reach their visibility target, and anomalies
+        # given up after every draw missed (their items left clean).
+        "redraws": sum(r.redraws for r in records),
+        "dropped": sum(r.dropped for r in records),
     }
 
 
@@ -253,6 +266,8 @@ def _coco(records: list[ScanRecord], seed: int, settings: SynthSettings) -> dict
                     "parent_id": object_ids[a["object_index"]],
                     "subtlety": a["subtlety"],
                     "description": a["description"],
+                    "concealment": a["concealment"],
+                    "visibility": a["visibility"],
                 }
             )
     return {

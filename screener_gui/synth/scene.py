@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from screener_gui.core.dataset import Visibility
 from screener_gui.core.false_colour import render_dual_energy
 from screener_gui.core.physics import Scanner, default_scanner
-from screener_gui.synth.anomalies import build_anomaly, fits, random_anomaly_kind
 from screener_gui.synth.bag import build_bag
 from screener_gui.synth.canvas import Canvas, Part, pose
 from screener_gui.synth.clutter import build_clutter, clutter_count
+from screener_gui.synth.conceal import Concealed, Tally, conceal, plant
 from screener_gui.synth.item import Item
 from screener_gui.synth.items import build_item, random_category
 from screener_gui.synth.shapes import Box
+from screener_gui.synth.visibility import subtlety_of, target_delta_e
 
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "2.0"
 
 # How many electronics items a bag holds, with probabilities (bags mode).
 _ITEM_COUNTS = (0, 1, 2, 3)
@@ -52,13 +54,19 @@ class ObjectTruth:
 
 @dataclass(frozen=True)
 class AnomalyTruth:
-    """A concealed anomaly; ``index`` is its value in the anomaly mask, ``object_index`` its host."""
+    """A concealed anomaly; ``index`` is its value in the anomaly mask, ``object_index`` its host.
+
+    ``concealment`` is ``"cavity"`` or ``"replaced:<slot name>"``; ``visibility`` what it changes
+    in the scan, measured noise-free; ``subtlety`` (0 … 1) the visibility it was built for.
+    """
 
     index: int
     object_index: int
     kind: str
     description: str
     subtlety: float
+    concealment: str
+    visibility: Visibility
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,8 @@ class SyntheticScan:
     objects: tuple[ObjectTruth, ...]
     anomalies: tuple[AnomalyTruth, ...]
     bag_kind: str
+    redraws: int = 0
+    dropped: int = 0
 
 
 def scan_rng(seed: int, index: int) -> np.random.Generator:
@@ -126,7 +136,9 @@ class Scene:
     """A composed, not yet scanned bag: material path lengths and ground truth.
 
     Concealed anomalies are drawn on their own canvas so that the same bag can be scanned
-    with and without them (tests, explanations); their pixels are labelled on ``canvas``.
+    with and without them (tests, explanations); their pixels are labelled on ``canvas``. A
+    component that an anomaly replaces stays on ``canvas`` and is subtracted on ``hidden``, so
+    the scene without anomalies shows its items intact.
     """
 
     canvas: Canvas
@@ -134,13 +146,15 @@ class Scene:
     objects: tuple[ObjectTruth, ...]
     anomalies: tuple[AnomalyTruth, ...]
     bag_kind: str
+    tally: Tally = field(default_factory=Tally)
 
     def paths(self, with_anomalies: bool = True) -> dict[str, np.ndarray]:
         """Material path lengths (mm) of the whole scene, or of the scene minus anomalies."""
         paths = dict(self.canvas.paths)
         if with_anomalies:
             for name, path in self.hidden.paths.items():
-                paths[name] = paths[name] + path if name in paths else path
+                # Replaced components are negative on ``hidden``: clip float rounding at zero.
+                paths[name] = np.maximum(paths[name] + path, 0.0) if name in paths else path
         return paths
 
 
@@ -149,7 +163,6 @@ def compose_scene(rng: np.random.Generator, settings: SynthSettings) -> Scene:
     px = settings.scanner.pixel_mm
     width_mm, height_mm = settings.width_px * px, settings.height_px * px
     canvas = Canvas(settings.height_px, settings.width_px, px)
-    hidden = Canvas(settings.height_px, settings.width_px, px)
     # Item placement is checked on a coarse grid (8x coarser) to stay cheap.
     occupied = Canvas(settings.height_px // 8, settings.width_px // 8, px * 8)
 
@@ -164,8 +177,7 @@ def compose_scene(rng: np.random.Generator, settings: SynthSettings) -> Scene:
         canvas.draw_all(bag.parts)
         n_items = int(rng.choice(_ITEM_COUNTS, p=_ITEM_COUNT_WEIGHTS))
 
-    objects: list[ObjectTruth] = []
-    anomalies: list[AnomalyTruth] = []
+    placed: list[tuple[Item, np.ndarray]] = []
     items = [build_item(random_category(rng), rng) for _ in range(n_items)]
     # Largest first: a laptop needs the room that a phone placed before it might take.
     items.sort(key=lambda it: -np.prod(it.half_extent_mm()))
@@ -173,22 +185,54 @@ def compose_scene(rng: np.random.Generator, settings: SynthSettings) -> Scene:
         transform = _place(item, region, occupied, rng)
         if transform is None:
             continue
-        index_obj = len(objects) + 1
-        canvas.draw(item.outline.moved(transform), instance=index_obj)
-        canvas.draw_all(item.parts, transform)
-        found = _conceal(item, transform, hidden, index_obj, len(anomalies), settings.anomaly_rate, rng)
-        anomalies.extend(found)
-        objects.append(ObjectTruth(index_obj, item.category, bool(found)))
+        canvas.draw(item.outline.moved(transform), instance=len(placed) + 1)
+        canvas.draw_all(item.intact_parts(), transform)
+        placed.append((item, transform))
 
     if not settings.items_only:
         canvas.draw_all(build_clutter(rng, region, clutter_count(bag_kind, rng)))
 
-    # Anomaly pixels belong to their host item by construction; enforce it against rounding.
-    labels = hidden.anomalies
-    for a in anomalies:
-        labels[(labels == a.index) & (canvas.instances != a.object_index)] = 0
-    canvas.anomalies[:] = labels
-    return Scene(canvas, hidden, tuple(objects), tuple(anomalies), bag_kind)
+    # Anomalies last: their visibility is measured in the finished scene, clutter included.
+    scene = Scene(canvas, Canvas(canvas.height, canvas.width, px), (), (), bag_kind)
+    objects = []
+    for index, (item, transform) in enumerate(placed, start=1):
+        found = None
+        if settings.anomaly_rate > 0 and rng.random() < settings.anomaly_rate:
+            subtlety = round(float(rng.uniform(0, 1)), 3)
+            found = conceal(item, transform, canvas, index, subtlety, rng, settings.scanner, scene.tally)
+        if found is not None:
+            _add(scene, found, transform, index, subtlety)
+        objects.append(ObjectTruth(index, item.category, found is not None))
+    scene.objects = tuple(objects)
+    return _label(scene)
+
+
+def _add(scene: Scene, found: Concealed, transform: np.ndarray, host: int, subtlety: float) -> None:
+    """Draw a concealed anomaly on the scene's hidden canvas and record its ground truth."""
+    index = len(scene.anomalies) + 1
+    for piece in found.removed:
+        scene.hidden.draw(piece.moved(transform), remove=True)
+    for piece in found.anomaly.parts:
+        scene.hidden.draw(piece.moved(transform), anomaly=index)
+    truth = AnomalyTruth(
+        index,
+        host,
+        found.anomaly.kind,
+        found.anomaly.description,
+        subtlety,
+        found.concealment,
+        found.visibility,
+    )
+    scene.anomalies = (*scene.anomalies, truth)
+
+
+def _label(scene: Scene) -> Scene:
+    """Anomaly pixels belong to their host item by construction; enforce it against rounding."""
+    labels = scene.hidden.anomalies
+    for a in scene.anomalies:
+        labels[(labels == a.index) & (scene.canvas.instances != a.object_index)] = 0
+    scene.canvas.anomalies[:] = labels
+    return scene
 
 
 def generate_scan(seed: int, index: int, settings: SynthSettings) -> SyntheticScan:
@@ -216,6 +260,8 @@ def scan_scene(scene: Scene, settings: SynthSettings, rng: np.random.Generator) 
         objects=scene.objects,
         anomalies=scene.anomalies,
         bag_kind=scene.bag_kind,
+        redraws=scene.tally.redraws,
+        dropped=scene.tally.dropped,
     )
 
 
@@ -224,16 +270,25 @@ def planted_scan(
     category: str,
     kind: str | None,
     *,
-    subtlety: float = 0.0,
+    shrink: float = 0.0,
+    slot: str | None = None,
     settings: SynthSettings | None = None,
 ) -> SyntheticScan:
-    """One ``category`` item alone on the belt hiding an anomaly of ``kind`` (None: clean) in its
-    largest cavity: a controlled case for tests, demonstrations and explanations."""
+    """One ``category`` item alone on the belt hiding an anomaly of ``kind`` (None: clean): a
+    controlled case for tests, demonstrations and explanations.
+
+    The anomaly is built at ``shrink`` (0 = largest) in the item's largest cavity, or in place
+    of the component named ``slot`` (e.g. ``"battery_cells"``; its cores refilled when ``kind``
+    is ``"filled_cells"``). Its visibility is measured as in generated bags, and its subtlety is
+    the one whose target that visibility is.
+
+    Raises:
+        ValueError: The item does not fit the scan, has no such slot, or the kind does not fit.
+    """
     settings = settings or SynthSettings(items_only=True)
     rng = scan_rng(seed, 0)
     px = settings.scanner.pixel_mm
     canvas = Canvas(settings.height_px, settings.width_px, px)
-    hidden = Canvas(settings.height_px, settings.width_px, px)
     occupied = Canvas(settings.height_px // 8, settings.width_px // 8, px * 8)
     w, h = settings.width_px * px, settings.height_px * px
     item = build_item(category, rng)
@@ -241,44 +296,15 @@ def planted_scan(
     if transform is None:
         raise ValueError(f"a {category} does not fit a {settings.width_px}x{settings.height_px} scan")
     canvas.draw(item.outline.moved(transform), instance=1)
-    canvas.draw_all(item.parts, transform)
-    anomalies = ()
+    canvas.draw_all(item.intact_parts(), transform)
+    scene = Scene(canvas, Canvas(canvas.height, canvas.width, px), (), (), "belt")
     if kind is not None:
-        cavity = max(item.cavities, key=lambda c: c.width_mm * c.height_mm)
-        anomaly = build_anomaly(kind, cavity, rng, subtlety)
-        for piece in anomaly.parts:
-            hidden.draw(piece.moved(transform), anomaly=1)
-        anomalies = (AnomalyTruth(1, 1, anomaly.kind, anomaly.description, subtlety),)
-        canvas.anomalies[:] = np.where(canvas.instances == 1, hidden.anomalies, 0)
-    scene = Scene(canvas, hidden, (ObjectTruth(1, category, bool(anomalies)),), anomalies, "belt")
-    return scan_scene(scene, settings, rng)
-
-
-def _conceal(
-    item: Item, transform: np.ndarray, canvas: Canvas, object_index: int, n_before: int, rate: float, rng
-) -> list[AnomalyTruth]:
-    """Maybe hide one anomaly (rarely two) in ``item``; draw it and return its ground truth."""
-    if rate <= 0 or rng.random() >= rate:
-        return []
-    wanted = 2 if rng.random() < 0.1 else 1
-    found: list[AnomalyTruth] = []
-    cavities = list(item.cavities)
-    rng.shuffle(cavities)
-    for cavity in cavities[:wanted]:
-        kind = random_anomaly_kind(rng)
-        for _ in range(5):
-            if fits(kind, cavity):
-                break
-            kind = random_anomaly_kind(rng)
-        else:
-            continue
-        subtlety = float(rng.uniform(0, 1))
-        anomaly = build_anomaly(kind, cavity, rng, subtlety)
-        index = n_before + len(found) + 1
-        for piece in anomaly.parts:
-            canvas.draw(piece.moved(transform), anomaly=index)
-        found.append(AnomalyTruth(index, object_index, anomaly.kind, anomaly.description, round(subtlety, 3)))
-    return found
+        found = plant(item, transform, canvas, 1, kind, shrink, slot, rng, settings.scanner)
+        subtlety = subtlety_of(found.visibility.delta_e)
+        target = replace(found.visibility, target_delta_e=target_delta_e(subtlety))
+        _add(scene, replace(found, visibility=target), transform, 1, subtlety)
+    scene.objects = (ObjectTruth(1, category, kind is not None),)
+    return scan_scene(_label(scene), settings, rng)
 
 
 def transmissions(

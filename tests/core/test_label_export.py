@@ -10,7 +10,7 @@ from PIL import Image
 
 from screener_gui.core.annotation import AnnotationSession
 from screener_gui.core.labels import LabelFileError, RegionLabels, save_labels
-from screener_gui.core.training.label_export import category_ids, export_training_set
+from screener_gui.core.training.label_export import export_training_set
 from screener_gui.core.training.region_cache import RegionCache
 
 
@@ -37,7 +37,10 @@ def test_export_uses_the_annotators_labels(
     assert reopened.crops.shape == (4, 150, 190, 3) and reopened.crops.dtype == np.uint8
     np.testing.assert_array_equal(reopened.scan_ids, [0, 0, 0, 0])
     np.testing.assert_array_equal(reopened.fractions, [0.0, 0.0, 0.0, 1.0])
-    np.testing.assert_array_equal(reopened.categories, [category_ids()["laptop"]] * 4)
+    assert cache.meta.object_classes == ("laptop",)
+    np.testing.assert_array_equal(reopened.categories, [1] * 4)  # laptop, the first class
+    np.testing.assert_array_equal(reopened.kinds, [-1] * 4)  # an annotator records no kind ...
+    assert np.isnan(reopened.delta_e).all()  # ... nor a visibility
     meta = cache.meta
     assert (meta.strategy, meta.scans, meta.dataset_count, meta.anomaly, meta.benign, meta.ignored) == (
         "subcomponent",
@@ -69,12 +72,12 @@ def test_nothing_labelled_is_an_error(scan_file: Path, tmp_path: Path) -> None:
         export_training_set([scan_file], tmp_path / "cache")
 
 
-def test_objects_of_unknown_classes_get_category_minus_one(
+def test_the_classes_are_those_the_label_files_name(
     scan_file: Path, scan_labels: RegionLabels, tmp_path: Path
 ) -> None:
     (only,) = scan_labels.objects
     renamed = RegionLabels(**{**scan_labels.__dict__, "objects": (type(only)(0, "toaster", only.box_xyxy),)})
     save_labels(scan_file, renamed)
     cache = export_training_set([scan_file], tmp_path / "cache")
-    np.testing.assert_array_equal(cache.categories, [-1, -1, -1, -1])
-    assert category_ids()["laptop"] == 1
+    assert cache.meta.object_classes == ("toaster",)
+    np.testing.assert_array_equal(cache.categories, [1, 1, 1, 1])

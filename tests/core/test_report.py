@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from screener_gui.core.breakdown import breakdown
 from screener_gui.core.metrics import BinaryMetrics, binary_metrics
-from screener_gui.core.report import markdown_table, write_report
+from screener_gui.core.report import markdown_table, write_csv, write_report
+
+NAN = float("nan")
 
 
 @pytest.fixture
@@ -94,3 +97,33 @@ def test_a_bar_in_a_level_name_does_not_break_the_table(rows: dict[str, BinaryMe
     table = markdown_table({"laptop | battery": rows["object"]})
     assert "laptop \\| battery" in table
     assert all(line.count(" | ") == 9 for line in table.splitlines())
+
+
+def test_the_breakdown_is_a_section_of_the_markdown_and_a_key_of_the_json(
+    tmp_path: Path, rows: dict[str, BinaryMetrics]
+) -> None:
+    by_bin = breakdown(
+        [1, 1, 0, 0], [0.9, 0.1, 0.2, 0.3], 0.5, [15.0, 1.0, NAN, NAN], [("knife_blade",)] * 2 + [()] * 2
+    )
+    paths = write_report(tmp_path, "run", rows, {}, {"object": by_bin})
+    markdown = paths["markdown"].read_text()
+    assert "## By visibility and anomaly kind" in markdown
+    assert "the negatives are all negatives of the level" in markdown  # how to read the rows
+    section = markdown[markdown.index("### object") :]
+    obvious = next(line for line in section.splitlines() if line.startswith("| obvious"))
+    below = next(line for line in section.splitlines() if line.startswith("| below"))
+    assert obvious.split("|")[4].strip() == "100.00" and below.split("|")[4].strip() == "0.00"
+    document = json.loads(paths["json"].read_text())
+    rows_by_name = {row["name"]: row for row in document["breakdown"]["object"]}
+    assert rows_by_name["obvious"]["tp_rate"] == 1.0 and rows_by_name["subtle"]["tp_rate"] is None
+    assert set(rows_by_name["all"]["tp_at_fpr"]) == {"0.01", "0.035", "0.05"}
+    assert rows_by_name["knife_blade"]["group"] == "kind"
+
+
+def test_write_csv_leaves_unknown_values_empty_and_refuses_ragged_rows(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    write_csv(path, ("scan", "score", "delta_e"), [("bag_1", 0.123456789, NAN), ("bag_2", 1.0, 3.5)])
+    assert path.read_text() == "scan,score,delta_e\nbag_1,0.123457,\nbag_2,1,3.5\n"
+    with pytest.raises(ValueError, match="2 cells for 3 columns"):
+        write_csv(path, ("scan", "score", "delta_e"), [("bag_1", 0.5)])
+    assert path.read_text().startswith("scan,score,delta_e\nbag_1")  # the old file is untouched

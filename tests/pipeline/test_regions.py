@@ -101,39 +101,91 @@ def test_superpixel_rule_on_a_planted_anomaly(scan, segmented):
     _, sp = segmented
     areas = np.bincount(sp.labels.ravel(), minlength=sp.count + 1)[1:]
     full, partial = 1, int(np.argmax(areas)) + 1
-    assert full != partial
-    anomalies = sp.labels == full  # covers superpixel ``full`` entirely
+    assert full != partial and areas[partial - 1] >= 500
+    anomalies = (sp.labels == full).astype(np.uint8)  # anomaly 1 covers superpixel ``full`` entirely
     pixels = np.flatnonzero(sp.labels.ravel() == partial)
-    anomalies.ravel()[pixels[: len(pixels) // 10]] = True  # 10 % of superpixel ``partial``
-    targets, fractions = superpixel_targets(sp, anomalies)
-    assert targets.dtype == np.int8 and fractions.dtype == np.float32 and targets.shape == (sp.count,)
-    assert targets[full - 1] == 1 and fractions[full - 1] == 1.0
-    assert targets[partial - 1] == -1 and fractions[partial - 1] == pytest.approx(0.1, abs=0.01)
+    anomalies.ravel()[pixels[:12]] = 2  # 12 pixels of anomaly 2 in superpixel ``partial`` ...
+    rest = np.flatnonzero(sp.labels.ravel() == 0)[:100]
+    anomalies.ravel()[rest] = 2  # ... whose other 100 pixels lie in no superpixel
+    truth = superpixel_targets(sp, anomalies)
+    assert truth.targets.dtype == np.int8 and truth.fractions.dtype == np.float32
+    assert truth.targets.shape == truth.anomaly_ids.shape == (sp.count,)
+    assert truth.targets[full - 1] == 1 and truth.fractions[full - 1] == 1.0
+    assert truth.anomaly_ids[full - 1] == 1
+    # 12 pixels, 11 % of anomaly 2, under 2 % of the superpixel: neither anomaly nor benign.
+    assert truth.targets[partial - 1] == -1 and truth.anomaly_pixels[partial - 1] == 12
+    assert truth.anomaly_ids[partial - 1] == 2
     others = np.setdiff1d(np.arange(sp.count), [full - 1, partial - 1])
-    assert (targets[others] == 0).all() and (fractions[others] == 0).all()
-    # An integer label map (anomaly where > 0) means the same.
-    same, _ = superpixel_targets(sp, anomalies.astype(np.uint8) * 7)
-    assert np.array_equal(same, targets)
+    assert (truth.targets[others] == 0).all() and (truth.anomaly_ids[others] == 0).all()
 
 
-@pytest.mark.parametrize(("pixels", "expected"), [(100, 1), (20, 1), (19, -1), (2, -1), (1, 0), (0, 0)])
-def test_superpixel_rule_thresholds(pixels, expected):
+def _one_superpixel(size: int = 50) -> Superpixels:
+    """One square superpixel of ``size`` x ``size`` pixels in the top left of a 100 x 100 scan."""
+    labels = np.zeros((100, 100), np.int32)
+    labels[:size, :size] = 1
+    return Superpixels(labels=labels, object_of=np.array([-1, 0], np.int32))
+
+
+def _anomaly(inside: int, outside: int) -> np.ndarray:
+    """Anomaly 1 with ``inside`` pixels in the superpixel and ``outside`` pixels below it."""
+    anomalies = np.zeros((100, 100), np.uint8)
+    rows, cols = np.nonzero(_one_superpixel().labels == 1)
+    anomalies[rows[:inside], cols[:inside]] = 1
+    anomalies[60:, :].reshape(-1)[:outside] = 1  # rows 60.. are contiguous: a view
+    return anomalies
+
+
+@pytest.mark.parametrize(
+    ("inside", "outside", "expected"),
+    [
+        (35, 1000, 1),  # a screw-sized 35 pixels in a 2500-pixel superpixel: >= 30 pixels
+        (29, 1000, -1),  # 29 pixels, 3 % of the anomaly, 1 % of the superpixel: grazing
+        (10, 1000, -1),
+        (4, 1000, 0),  # fewer than 5 pixels and under 2 %: benign
+        (0, 1000, 0),
+        (10, 20, 1),  # a third of a 30-pixel anomaly lies in it
+        (750, 5000, 1),  # 30 % of the superpixel
+    ],
+)
+def test_the_label_rule_covers_small_threats(inside, outside, expected):
+    truth = superpixel_targets(_one_superpixel(), _anomaly(inside, outside))
+    assert truth.targets[0] == expected
+    assert truth.anomaly_pixels[0] == inside
+    assert truth.anomaly_ids[0] == (0 if expected == 0 else 1)  # a benign superpixel carries none
+
+
+def test_forty_percent_of_a_hundred_pixel_anomaly_makes_its_superpixel_anomalous():
+    truth = superpixel_targets(_one_superpixel(), _anomaly(inside=40, outside=60))
+    assert truth.targets[0] == 1
+
+
+def test_each_superpixel_carries_the_anomaly_with_most_pixels_in_it():
     sp = _grid_superpixels()
-    anomalies = np.zeros(sp.labels.shape, bool)
-    anomalies.ravel()[np.flatnonzero(sp.labels.ravel() == 4)[:pixels]] = True  # superpixel 4: 100 px
-    targets, fractions = superpixel_targets(sp, anomalies)
-    assert targets[3] == expected
-    assert fractions[3] == pytest.approx(pixels / 100)
-    assert (targets[:3] == 0).all()
+    anomalies = np.zeros(sp.labels.shape, np.uint8)
+    anomalies[0:10, 0:3] = 5  # 30 pixels of anomaly 5 in superpixel 1
+    anomalies[0:10, 3:10] = 9  # 70 pixels of anomaly 9
+    truth = superpixel_targets(sp, anomalies)
+    assert truth.anomaly_ids.tolist() == [9, 0, 0, 0]
+    assert truth.targets.tolist() == [1, 0, 0, 0]
 
 
-def test_object_rule_needs_twenty_anomaly_pixels():
+def test_the_rule_needs_the_anomaly_label_map_not_a_boolean_mask():
+    sp = _grid_superpixels()
+    with pytest.raises(ValueError, match="label map"):
+        superpixel_targets(sp, np.zeros(sp.labels.shape, bool))
+
+
+def test_an_object_holds_an_anomaly_with_half_its_pixels_or_twenty():
     first = np.zeros((40, 40), bool)
     first[:20] = True
     second = ~first
     anomalies = np.zeros((40, 40), np.uint8)
-    anomalies[0, :19] = 3  # 19 pixels in the first object
-    assert np.array_equal(object_targets([first, second], anomalies), [0, 0])
-    anomalies[1, 0] = 3  # the twentieth
-    assert np.array_equal(object_targets([first, second], anomalies), [1, 0])
-    assert object_targets([first, second], anomalies).dtype == np.int8
+    anomalies[0, :12] = 3  # two screws' worth, 12 pixels, all in the first object
+    anomalies[39, :19] = 4  # 19 pixels of anomaly 4 in the second object ...
+    anomalies[0:1, 20:40] = 4  # ... and 20 in the first: the first holds more than half
+    truth = object_targets([first, second], anomalies)
+    assert truth.targets.dtype == np.int8
+    assert truth.targets.tolist() == [1, 0]
+    assert truth.anomaly_ids == ((3, 4), ())
+    anomalies[38, :2] = 4  # 21 pixels of it in the second object now: 20 or more
+    assert object_targets([first, second], anomalies).anomaly_ids == ((3, 4), (4,))

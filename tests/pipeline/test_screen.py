@@ -23,15 +23,14 @@ def screener():
 
 @pytest.fixture(scope="module")
 def plate():
-    return planted_scan(SEED, "laptop", "metal_plate", subtlety=0.0)
+    return planted_scan(SEED, "laptop", "metal_plate", shrink=0.0)
 
 
 def test_a_large_hidden_plate_is_marked_anomaly_and_alarms(screener, plate):
     result = screener.screen(Scan(rgb=plate.rgb))
     assert result.alarm
     assert [o.category for o in result.objects] == ["laptop"]
-    _, fractions = superpixel_targets(result.superpixels, plate.anomalies_mask)
-    over_plate = fractions >= 0.5
+    over_plate = superpixel_targets(result.superpixels, plate.anomalies_mask).fractions >= 0.5
     assert over_plate.sum() >= 2
     assert result.regions.labels[over_plate].mean() >= 0.75
     # The heatmap glows over the plate more than over the rest of the laptop.

@@ -7,7 +7,7 @@ import pytest
 
 from screener_gui.core.physics import MATERIALS
 from screener_gui.synth.anomalies import (
-    ANOMALY_KINDS,
+    CAVITY_KINDS,
     build_anomaly,
     fits,
     min_size,
@@ -62,7 +62,7 @@ def _mass_g(anomaly: Anomaly) -> float:
     )
 
 
-@pytest.mark.parametrize("kind", ANOMALY_KINDS)
+@pytest.mark.parametrize("kind", CAVITY_KINDS)
 def test_anomaly_lies_inside_its_cavity_and_no_thicker_than_its_depth(kind: str) -> None:
     for cavity in CAVITIES:
         if not fits(kind, cavity):
@@ -81,7 +81,7 @@ def test_anomaly_lies_inside_its_cavity_and_no_thicker_than_its_depth(kind: str)
                 assert all(p.material in MATERIALS for p in anomaly.parts)
 
 
-@pytest.mark.parametrize("kind", ANOMALY_KINDS)
+@pytest.mark.parametrize("kind", CAVITY_KINDS)
 def test_subtle_anomalies_hold_less_material_than_obvious_ones(kind: str) -> None:
     cavity = CAVITIES[0]
     obvious = np.mean([_mass_g(build_anomaly(kind, cavity, np.random.default_rng(s), 0.0)) for s in range(8)])
@@ -103,7 +103,7 @@ def test_every_kind_materials_match_the_threat() -> None:
     rng = np.random.default_rng(0)
     cavity = CAVITIES[0]
     materials = {
-        kind: {p.material for p in build_anomaly(kind, cavity, rng, 0.3).parts} for kind in ANOMALY_KINDS
+        kind: {p.material for p in build_anomaly(kind, cavity, rng, 0.3).parts} for kind in CAVITY_KINDS
     }
     assert materials["screws"] <= {"steel", "stainless"}
     assert materials["knife_blade"] <= {"steel", "stainless"}
@@ -119,7 +119,7 @@ def test_anomalies_fit_the_cavities_of_real_items() -> None:
         for seed in range(4):
             item = build_item(cat, np.random.default_rng(seed))
             for cavity in item.cavities:
-                for kind in ANOMALY_KINDS:
+                for kind in CAVITY_KINDS:
                     if fits(kind, cavity):
                         anomaly = build_anomaly(kind, cavity, np.random.default_rng(seed), seed / 3)
                         assert anomaly.parts
@@ -128,7 +128,7 @@ def test_anomalies_fit_the_cavities_of_real_items() -> None:
 
 
 def test_same_seed_gives_the_same_anomaly() -> None:
-    for kind in ANOMALY_KINDS:
+    for kind in CAVITY_KINDS:
         a = build_anomaly(kind, CAVITIES[1], np.random.default_rng(5), 0.4)
         b = build_anomaly(kind, CAVITIES[1], np.random.default_rng(5), 0.4)
         assert repr(a) == repr(b)
@@ -148,7 +148,7 @@ def test_too_small_a_cavity_is_refused_with_the_needed_size() -> None:
 
 
 def test_builds_at_exactly_the_minimum_size() -> None:
-    for kind in ANOMALY_KINDS:
+    for kind in CAVITY_KINDS:
         need = min_size(kind)
         cavity = Cavity(0.0, 0.0, need.long_mm + 1.0, need.short_mm + 1.0, need.depth_mm)
         assert fits(kind, cavity)
@@ -161,12 +161,12 @@ def test_bad_arguments_are_refused() -> None:
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="unknown anomaly kind"):
         build_anomaly("bomb", CAVITIES[0], rng, 0.5)
-    with pytest.raises(ValueError, match="subtlety"):
+    with pytest.raises(ValueError, match="shrink"):
         build_anomaly("screws", CAVITIES[0], rng, 1.5)
 
 
 def test_random_kind_covers_every_kind_with_organics_most_often() -> None:
     rng = np.random.default_rng(0)
     draws = [random_anomaly_kind(rng) for _ in range(2000)]
-    assert set(draws) == set(ANOMALY_KINDS)
+    assert set(draws) == set(CAVITY_KINDS)
     assert max(set(draws), key=draws.count) == "organic_slab"

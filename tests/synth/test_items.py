@@ -8,12 +8,12 @@ import pytest
 from screener_gui.core.false_colour import MaterialClass, material_classes
 from screener_gui.core.physics import MATERIALS, Scanner
 from screener_gui.synth.canvas import Canvas, Part, part, pose
-from screener_gui.synth.item import Cavity, Item
+from screener_gui.synth.item import Cavity, Item, Slot
 from screener_gui.synth.items import CATEGORIES, build_item, random_category
 from screener_gui.synth.items import builder as bld
 from screener_gui.synth.items import components as c
 from screener_gui.synth.items import item_shapes as ishapes
-from screener_gui.synth.shapes import Box, Cylinder, Ellipse
+from screener_gui.synth.shapes import Box, Cylinder, Ellipse, Polygon
 
 PIXEL_MM = 0.8
 SEEDS = range(20)
@@ -43,7 +43,7 @@ def _canvas_for(item: Item) -> tuple[Canvas, np.ndarray]:
 def _draw(item: Item) -> tuple[Canvas, np.ndarray]:
     canvas, at = _canvas_for(item)
     canvas.draw(item.outline.moved(at), instance=1)
-    for p in item.parts:
+    for p in item.intact_parts():
         canvas.draw(p.moved(at))
     return canvas, at
 
@@ -64,7 +64,7 @@ def _cavity_corners(cavity: Cavity) -> np.ndarray:
 
 def _pieces(item: Item) -> int:
     """Parts, counting each piece of a cluster (many small pieces drawn as one part)."""
-    return sum(len(getattr(p.shape, "members", (p,))) for p in item.parts)
+    return sum(len(getattr(p.shape, "members", (p,))) for p in item.intact_parts())
 
 
 def test_every_category_builds_an_item_of_its_class_for_every_seed(items: dict[str, list[Item]]) -> None:
@@ -121,7 +121,7 @@ def test_no_part_leaks_outside_the_instance_mask(items: dict[str, list[Item]]) -
             canvas.draw(item.outline.moved(at), instance=1)
             mask = canvas.instances > 0
             parts_only, _ = _canvas_for(item)
-            for p in item.parts:
+            for p in (*item.intact_parts(), *(k for s in item.slots for k in s.cores)):
                 parts_only.draw(p.moved(at), instance=1)
             leaked = (parts_only.instances > 0) & ~mask
             assert not leaked.any(), f"{cat}: {leaked.sum()} part pixels outside the outline"
@@ -146,7 +146,7 @@ def test_different_seeds_give_different_layouts() -> None:
 
 def test_laptops_hold_their_characteristic_parts(items: dict[str, list[Item]]) -> None:
     for item in items["laptop"]:
-        materials = {p.material for p in item.parts}
+        materials = {p.material for p in item.intact_parts()}
         assert {"li_ion_cell", "fr4", "copper", "steel", "lcd", "silicon"} <= materials
     with_fans = sum("polyester" in {p.material for p in item.parts} for item in items["laptop"])
     assert with_fans >= 15  # plastic impellers: all but a few fanless models
@@ -281,3 +281,198 @@ def test_random_category_favours_laptops() -> None:
 def test_unknown_category_is_refused_with_the_known_ones_named() -> None:
     with pytest.raises(ValueError, match="laptop"):
         build_item("toaster", np.random.default_rng(0))
+
+
+# --- Slots: components a smuggler empties and refills ------------------------------------------
+
+SLOT_NAMES = {
+    "laptop": {"battery_cells", "optical_bay", "drive_internals"},
+    "hard_drive": {"drive_platters"},
+    "power_bank": {"battery_cells"},
+    "camera": {"battery_cells"},
+    "phone": {"battery_cells"},
+    "tablet": {"battery_cells"},
+}
+
+
+@pytest.fixture(scope="module")
+def slotted() -> dict[str, list[Item]]:
+    """Enough items per class that the rarer slots (a laptop's optical bay) turn up."""
+    counts = {"laptop": 150}
+    return {
+        cat: [build_item(cat, np.random.default_rng(seed)) for seed in range(counts.get(cat, 40))]
+        for cat in SLOT_NAMES
+    }
+
+
+def _examples(slotted: dict[str, list[Item]], per_name: int = 3) -> list[tuple[Item, Slot]]:
+    """The first few items holding each slot name, with that slot."""
+    out = []
+    for built in slotted.values():
+        seen: dict[str, int] = {}
+        for item in built:
+            for slot in item.slots:
+                if seen.get(slot.name, 0) < per_name:
+                    seen[slot.name] = seen.get(slot.name, 0) + 1
+                    out.append((item, slot))
+    return out
+
+
+def _corners(p: Part) -> np.ndarray:
+    """The corners (2, N) of a part's polygon or bounding box, in its parent's frame."""
+    if isinstance(p.shape, Polygon):
+        u, v = np.array(p.shape.points).T
+    else:
+        hw, hh = p.shape.half_extent()
+        u, v = np.array([-hw, hw, hw, -hw]), np.array([-hh, -hh, hh, hh])
+    return (p.transform @ np.vstack([u, v, np.ones_like(u)]))[:2]
+
+
+def _outside_room(points: np.ndarray, room: Cavity) -> float:
+    """How far (mm) the farthest of ``points`` (2, N) lies outside the room's footprint."""
+    u, v, _ = np.linalg.inv(_cavity_pose(room)) @ np.vstack([points, np.ones(points.shape[1])])
+    return float(max((np.abs(u) - room.width_mm / 2).max(), (np.abs(v) - room.height_mm / 2).max()))
+
+
+def test_every_class_has_its_slots_and_their_parts_are_not_the_items(
+    slotted: dict[str, list[Item]],
+) -> None:
+    for cat, built in slotted.items():
+        names: set[str] = set()
+        for item in built:
+            assert item.slots, f"{cat} has nothing to replace"
+            assert len({s.name for s in item.slots}) == len(item.slots)
+            names |= {s.name for s in item.slots}
+            own = {id(p) for p in item.parts}
+            for slot in item.slots:
+                assert slot.parts and not own & {id(p) for p in slot.parts}, f"{cat}: {slot.name}"
+                assert all(p.material in MATERIALS for p in (*slot.parts, *slot.cores))
+                assert slot.room.width_mm > 0 and slot.room.height_mm > 0 and slot.room.depth_mm > 0
+            everything = item.parts + tuple(p for s in item.slots for p in s.parts)
+            assert item.intact_parts() == everything
+            for slot in item.slots:
+                left = item.intact_parts(replaced=slot)
+                assert len(left) == len(everything) - len(slot.parts)
+                assert not {id(p) for p in left} & {id(p) for p in slot.parts}
+        assert names == SLOT_NAMES[cat], f"{cat}: {names}"
+
+
+def test_slot_rooms_lie_inside_the_outline_and_hold_their_parts_and_cores(
+    slotted: dict[str, list[Item]],
+) -> None:
+    # Half the items are mirror images: their rooms must still hold their parts.
+    for cat, built in slotted.items():
+        for item in built:
+            outline = item.outline
+            for slot in item.slots:
+                corners = np.vstack([_cavity_corners(slot.room), np.ones(4)])
+                x, y, _ = np.linalg.inv(outline.transform) @ corners
+                assert _rounded_box_distance(x, y, outline.shape).max() <= -1.0, f"{cat}: {slot}"
+                for p in (*slot.parts, *slot.cores):
+                    assert _outside_room(_corners(p), slot.room) <= 1e-6, f"{cat}: {slot.name} {p}"
+                for core in slot.cores:
+                    assert core.material == "li_ion_cell"  # what they hold before refilling
+
+
+def test_slot_room_depths_are_the_free_height_once_emptied(slotted: dict[str, list[Item]]) -> None:
+    depths: dict[tuple[str, str], list[float]] = {}
+    for cat, built in slotted.items():
+        for item in built:
+            for slot in item.slots:
+                depths.setdefault((cat, slot.name), []).append(slot.room.depth_mm)
+    # An emptied row of 18650 cells leaves ~18 mm, an optical bay 9.5–12.7 mm.
+    assert max(depths["laptop", "battery_cells"]) == pytest.approx(17.7, abs=0.5)
+    assert min(depths["laptop", "battery_cells"]) >= 3.0
+    assert 8.5 <= min(depths["laptop", "optical_bay"]) <= max(depths["laptop", "optical_bay"]) <= 12.7
+    assert max(depths["laptop", "drive_internals"]) <= 7.0
+    assert max(depths["hard_drive", "drive_platters"]) <= 26.1 - 3.0
+    assert max(depths["power_bank", "battery_cells"]) <= 21.2
+    assert max(depths["camera", "battery_cells"]) <= 40.0
+    assert max(depths["phone", "battery_cells"] + depths["tablet", "battery_cells"]) <= 8.0
+
+
+def test_replacing_a_slot_changes_the_scan_only_inside_its_room(slotted: dict[str, list[Item]]) -> None:
+    for item, slot in _examples(slotted):
+        intact, at = _canvas_for(item)
+        intact.draw_all(item.intact_parts(), at)
+        emptied, _ = _canvas_for(item)
+        emptied.draw_all(item.intact_parts(replaced=slot), at)
+        changed = np.zeros((intact.height, intact.width), bool)
+        for material, path in intact.paths.items():
+            changed |= np.abs(path - emptied.paths.get(material, 0.0)) > 1e-4
+        # The room's footprint, a pixel wider all round (anti-aliased edges).
+        room, _ = _canvas_for(item)
+        grown = Box(slot.room.width_mm + 2 * PIXEL_MM, slot.room.height_mm + 2 * PIXEL_MM, 1.0)
+        room.draw(Part(grown, "polyethylene", at @ _cavity_pose(slot.room)), instance=1)
+        assert changed.sum() > 100, f"{item.category}: {slot.name} changes nothing"
+        assert not (changed & (room.instances == 0)).any(), f"{item.category}: {slot.name}"
+
+
+def test_mirroring_a_slot_mirrors_its_parts_cores_and_room(slotted: dict[str, list[Item]]) -> None:
+    for item, slot in _examples(slotted, per_name=1):
+        mirrored = bld.mirror_slot(slot)
+        assert mirrored.name == slot.name
+        assert mirrored.room == Cavity(
+            -slot.room.x_mm,
+            slot.room.y_mm,
+            slot.room.width_mm,
+            slot.room.height_mm,
+            slot.room.depth_mm,
+            -slot.room.angle_deg,
+        )
+        assert len(mirrored.parts) == len(slot.parts) and len(mirrored.cores) == len(slot.cores)
+        hw, hh = item.half_extent_mm()
+        width, height = 2 * int(hw / PIXEL_MM) + 16, int(2 * hh / PIXEL_MM) + 16
+        at = pose(width * PIXEL_MM / 2, height * PIXEL_MM / 2)  # x = 0 on the middle line
+        for a, b in ((slot.parts, mirrored.parts), (slot.cores, mirrored.cores)):
+            plain, flipped = Canvas(height, width, PIXEL_MM), Canvas(height, width, PIXEL_MM)
+            plain.draw_all(a, at)
+            flipped.draw_all(b, at)
+            assert plain.paths.keys() == flipped.paths.keys()
+            for material, path in plain.paths.items():
+                np.testing.assert_allclose(flipped.paths[material][:, ::-1], path, atol=2e-3)
+        for p in (*mirrored.parts, *mirrored.cores):
+            assert _outside_room(_corners(p), mirrored.room) <= 1e-6
+
+
+def test_a_slot_keeps_its_pieces_out_of_the_items_clusters() -> None:
+    b = c.Builder()
+    for k in range(20):
+        c.screw(b, k * 5.0, 0.0)
+    with b.slot("bay") as s:
+        for k in range(20):
+            c.screw(s, k * 5.0, 20.0)
+        s.cores.append(part(Box(10.0, 10.0, 5.0), "li_ion_cell", 50.0, 20.0))
+        s.room = s.bounds(6.0)
+    parts, (slot,) = b.parts(), b.slots()
+    assert len(parts) == 1 and len(parts[0].shape.members) == 20
+    assert len(slot.parts) == 1 and len(slot.parts[0].shape.members) == 20
+    assert slot.room.y_mm == pytest.approx(20.0) and slot.room.depth_mm == 6.0
+    assert slot.room.width_mm == pytest.approx(95.0 + 4.0)  # the screw heads' 4 mm included
+    assert len(slot.cores) == 1
+    with pytest.raises(ValueError, match="room"), b.slot("no room") as s:
+        s.add(Box(5.0, 5.0, 1.0), "steel")
+
+
+def test_cell_slots_keep_the_steel_cans_and_refill_each_cell_as_drawn(slotted: dict[str, list[Item]]) -> None:
+    # A refilled cell still shows its can: the steel stays in the item. Each cell's core is its
+    # roll's li_ion_cell exactly as drawn, so taking a core out and refilling it is exact.
+    checked = 0
+    for built in slotted.values():
+        for item in built[:12]:
+            for slot in item.slots:
+                if not slot.cores:
+                    continue
+                rows = [p for p in slot.parts if isinstance(p.shape, ishapes.CellRow)]
+                cans = [p for p in item.parts if isinstance(p.shape, ishapes.CellRow)]
+                if rows:
+                    assert {p.material for p in rows} == {"li_ion_cell", "copper"}
+                    assert {p.material for p in cans} == {"steel"}
+                    assert len(slot.cores) == sum(p.shape.count for p in cans)
+                (drawn, at), (cores, _) = _canvas_for(item), _canvas_for(item)
+                drawn.draw_all([p for p in slot.parts if p.material == "li_ion_cell"], at)
+                cores.draw_all(slot.cores, at)
+                expected = drawn.paths["li_ion_cell"]
+                np.testing.assert_allclose(cores.paths["li_ion_cell"], expected, rtol=1e-3, atol=1e-3)
+                checked += 1
+    assert checked >= 40

@@ -60,10 +60,10 @@ def test_anomalies_change_the_attenuation_where_they_are():
         gain = -np.log(with_high) + np.log(without_high)
         for a in scene.anomalies:
             inside = scene.canvas.anomalies == a.index
-            assert np.median(gain[inside]) > 0.005, a
+            assert abs(np.median(gain[inside])) > 0.005, a  # a replaced component may absorb more
         hidden = np.zeros(with_high.shape, bool)
         for path in scene.hidden.paths.values():
-            hidden |= path > 0
+            hidden |= path != 0  # replaced components are negative there
         # Nowhere else does anything change (up to float32 summation order).
         np.testing.assert_allclose(with_high[~hidden], without_high[~hidden], rtol=1e-5)
         checked += 1

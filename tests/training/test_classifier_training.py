@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -72,3 +74,19 @@ def test_a_segmenter_file_is_not_taken_for_a_classifier(tmp_path):
     save_weights(path, {"w": torch.zeros(2)}, {"kind": "segmenter"})
     with pytest.raises(WeightsError, match="segmenter"):
         RegionModel.load(path)
+
+
+def test_training_can_leave_out_anomalies_too_faint_to_see(cache, tmp_path):
+    measured = np.sort(cache.delta_e[(cache.targets == 1) & np.isfinite(cache.delta_e)])
+    assert measured.size and measured[0] < measured[-1], "the tiny dataset's anomalies carry a measured ΔE"
+    cut = float(measured[-1])  # only the most visible anomaly's regions stay
+    faint = int(np.count_nonzero(measured < cut))
+    messages: list[str] = []
+    settings = ClassifierSettings(
+        arch="squeezenet", pretrained=None, epochs=1, samples_per_epoch=16, batch=8, min_delta_e=cut
+    )
+    path = train_classifier(cache, cache, tmp_path, settings, log=messages.append)
+    assert messages[0].startswith(f"left out {faint} of {int((cache.targets == 1).sum())} training anomaly")
+    assert RegionModel.load(path).metadata["training"]["min_delta_e"] == cut
+    with pytest.raises(ValueError, match="cannot balance 0 anomaly"):  # nothing left to learn from
+        train_classifier(cache, cache, tmp_path / "none", replace(settings, min_delta_e=1e9), log=print)

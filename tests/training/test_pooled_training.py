@@ -21,8 +21,11 @@ def test_the_object_cache_labels_superpixels_by_the_rule(tiny_objects):
     assert len(cache) >= 6 and cache.meta.anomaly > 0 and cache.meta.benign > 0
     fractions = np.asarray(cache.fractions)
     assert np.all(cache.targets[fractions >= ANOMALY_MIN] == 1)
-    assert np.all(cache.targets[fractions < BENIGN_MAX] == 0)
-    assert np.all(cache.targets[(fractions >= BENIGN_MAX) & (fractions < ANOMALY_MIN)] == -1)
+    assert np.all(fractions[cache.targets == 0] < BENIGN_MAX)
+    # Every labelled anomaly superpixel names its anomaly, with the kind and ΔE the dataset records.
+    positive = cache.targets == 1
+    assert (cache.anomaly_ids[positive] > 0).all() and (cache.kinds[positive] >= 0).all()
+    assert np.isfinite(cache.delta_e[positive]).all() and (cache.kinds[cache.targets == 0] == -1).all()
     image, labels, targets = cache.item(0)
     assert image.shape[:2] == labels.shape and labels.max() == len(targets)
 

@@ -1,34 +1,35 @@
-"""``screener bench``: per-stage timings of the pipeline on a fixed set of generated bags."""
+"""``screener bench``: per-stage timings of the pipeline on a fixed set of scans (the CLI generates
+them; the core never imports the generator)."""
 
 from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 
 from screener_gui.core.pipeline.screen import Screener
 from screener_gui.core.scan import Scan
-from screener_gui.synth.scene import SynthSettings, generate_scan
 
 
 def bench(
     screener: Screener,
+    scans: Sequence[np.ndarray],
     *,
-    count: int = 8,
-    seed: int = 90210,
     repeats: int = 3,
     compare: Screener | None = None,
 ) -> dict:
-    """Screen ``count`` generated bags ``repeats`` times (after one warm-up) and report the median
-    milliseconds of every stage, with the spread between scans.
+    """Screen ``scans`` (uint8 (H, W, 3) false colour each) ``repeats`` times (after one warm-up)
+    and report the median milliseconds of every stage, with the spread between scans.
 
     With ``compare`` (e.g. the same segmenter with another classifier or mode), both screen every
     bag in turn, so machine load falls on both alike; the report then holds ``compare``'s figures
     and the ratio of the two median wall times.
     """
-    scans = [generate_scan(seed, i, SynthSettings()).rgb for i in range(count)]
+    if not scans:
+        raise ValueError("the bench needs at least one scan")
     contenders = [screener] if compare is None else [screener, compare]
     records = [_Record() for _ in contenders]
     for contender in contenders:
@@ -37,7 +38,7 @@ def bench(
         for rgb in scans:
             for contender, record in zip(contenders, records, strict=True):
                 record.add(contender, rgb)
-    report = {"scans": count, "seed": seed, "repeats": repeats, "scan_size": list(scans[0].shape[:2])}
+    report = {"scans": len(scans), "repeats": repeats, "scan_size": list(scans[0].shape[:2])}
     report |= records[0].report(screener)
     if compare is not None:
         report["compare"] = records[1].report(compare)

@@ -4,21 +4,30 @@ Crops follow the paper: a region is cut to its bounding box, everything outside 
 to white (air), padded with white to the crop's aspect ratio (centred) and rescaled. Object crops
 are 224 x 224; superpixel (sub-component) crops 190 wide by 150 high.
 
-Labelling rule, from ground-truth anomaly masks:
+Labelling rule, from the ground-truth anomaly *label map* (one integer id per anomaly), built so
+that small threats (a few screws, a detonator) are labelled too, not only large slabs:
 
-* a superpixel is **anomaly** (1) when concealed-anomaly pixels cover at least
-  :data:`ANOMALY_MIN` (20 %) of it, **benign** (0) when they cover less than :data:`BENIGN_MAX`
-  (2 %), and **ignored** (-1) in between: a superpixel that merely grazes an anomaly is neither a
+* a superpixel is **anomaly** (1) when anomaly pixels cover at least :data:`ANOMALY_MIN` (30 %)
+  of it, OR at least :data:`ANOMALY_SHARE_MIN` (30 %) of one anomaly's pixels lie in it, OR it
+  holds at least :data:`ANOMALY_MIN_PIXELS` (30) anomaly pixels;
+* otherwise it is **benign** (0) when anomaly pixels cover less than :data:`BENIGN_MAX` (2 %) of
+  it AND it holds fewer than :data:`BENIGN_MAX_PIXELS` (5) of them;
+* anything in between is **ignored** (-1): a superpixel that merely grazes an anomaly is neither a
   clean example of one nor of the other, so it is left out of training and of region-level
   metrics;
-* an object is **anomaly** when at least :data:`OBJECT_MIN_PIXELS` (20) of its mask pixels are
-  anomaly pixels, so a predicted mask that clips a pixel or two of a neighbour's anomaly is not
-  called anomalous.
+* an anomalous or ignored superpixel carries its anomaly: the id of the anomaly holding most of
+  its anomaly pixels (a benign one carries none, 0), so training and evaluation can look up that
+  anomaly's kind and visibility;
+* an object **holds** an anomaly when at least :data:`OBJECT_MIN_SHARE` (half) of that anomaly's
+  pixels, or at least :data:`OBJECT_MIN_PIXELS` (20) of them, lie in its mask, and it is
+  **anomaly** when it holds one. A predicted mask that clips a few pixels of a neighbour's anomaly
+  is not anomalous, while a pair of screws of a dozen pixels each, wholly inside, is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
@@ -29,9 +38,13 @@ from screener_gui.core.pipeline.superpixels import AIR, Superpixels, mask_box
 SUBCOMPONENT_SIZE: tuple[int, int] = (150, 190)  # (height, width): the paper's 190 x 150 crops
 OBJECT_SIZE: tuple[int, int] = (224, 224)  # (height, width)
 
-ANOMALY_MIN = 0.20  # fraction of a superpixel's pixels: at or above, the superpixel is an anomaly
-BENIGN_MAX = 0.02  # below this fraction it is benign; in between it is ignored
-OBJECT_MIN_PIXELS = 20  # anomaly pixels an object must hold to be an anomaly
+ANOMALY_MIN = 0.30  # share of a superpixel's pixels that are anomaly pixels: at or above, anomaly
+ANOMALY_SHARE_MIN = 0.30  # share of one anomaly's pixels lying in a superpixel: at or above, anomaly
+ANOMALY_MIN_PIXELS = 30  # anomaly pixels in a superpixel: at or above, anomaly
+BENIGN_MAX = 0.02  # benign below this share of anomaly pixels ...
+BENIGN_MAX_PIXELS = 5  # ... and with fewer anomaly pixels than this; ignored in between
+OBJECT_MIN_SHARE = 0.5  # share of an anomaly's pixels in an object mask for the object to hold it
+OBJECT_MIN_PIXELS = 20  # or this many of its pixels
 
 ANOMALY, BENIGN, IGNORED = 1, 0, -1
 
@@ -115,42 +128,104 @@ def padded_box(box: Box, size: tuple[int, int]) -> Box:
     return y0 - top, x0 - left, y1 + bottom, x1 + right
 
 
-def superpixel_targets(sp: Superpixels, anomalies: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class RegionTruth:
+    """Ground truth of superpixels 1..count by the module's rule; index ``l - 1`` is superpixel ``l``.
+
+    Attributes:
+        targets: int8 (count,): 1 anomaly, 0 benign, -1 ignored.
+        fractions: float32 (count,): share of the superpixel's pixels that are anomaly pixels.
+        anomaly_pixels: int32 (count,): anomaly pixels in the superpixel.
+        anomaly_ids: int32 (count,): label-map value of the anomaly with most pixels in the
+            superpixel; 0 for benign superpixels.
+    """
+
+    targets: np.ndarray
+    fractions: np.ndarray
+    anomaly_pixels: np.ndarray
+    anomaly_ids: np.ndarray
+
+
+@dataclass(frozen=True)
+class ObjectTruth:
+    """Ground truth of objects by the module's rule.
+
+    Attributes:
+        targets: int8 (N,): 1 when the object holds an anomaly, else 0.
+        anomaly_ids: Per object, the label-map values of the anomalies it holds (ascending).
+    """
+
+    targets: np.ndarray
+    anomaly_ids: tuple[tuple[int, ...], ...]
+
+
+def superpixel_targets(sp: Superpixels, anomaly_map: np.ndarray) -> RegionTruth:
     """Ground-truth labels of superpixels 1..count by the module's rule.
 
     Args:
         sp: The superpixels.
-        anomalies: (H, W) boolean anomaly mask, or an integer label map (anomaly where > 0).
+        anomaly_map: (H, W) integer label map: 0, or the id of the anomaly covering the pixel.
 
-    Returns:
-        ``targets`` int8 (count,) of 1 / 0 / -1 and ``fractions`` float32 (count,), the share of
-        each superpixel covered by anomaly pixels; index 0 is superpixel 1.
+    Raises:
+        ValueError: The map is boolean or negative (the rule needs one id per anomaly), or its
+            shape differs from the superpixels'.
     """
-    fractions = _anomaly_fractions(sp.labels, np.asarray(anomalies) > 0, sp.count)
-    return _rule(fractions), fractions.astype(np.float32)
+    ids = _label_map(anomaly_map, sp.labels.shape)
+    n = sp.count
+    area = np.bincount(sp.labels.ravel(), minlength=n + 1)[1 : n + 1]
+    hit = ids > 0
+    width = int(ids.max(initial=0)) + 1
+    # pixels[s, a]: pixels of anomaly a in superpixel s (row 0 is "in no superpixel")
+    pairs = sp.labels[hit].astype(np.int64) * width + ids[hit]
+    pixels = np.bincount(pairs, minlength=(n + 1) * width).reshape(n + 1, width)[1:]
+    totals = np.bincount(ids[hit], minlength=width)  # each anomaly's pixels in the whole scan
+    count = pixels.sum(axis=1)
+    fractions = count / np.maximum(area, 1)
+    share = (pixels / np.maximum(totals, 1)).max(axis=1, initial=0.0)
+    anomalous = (fractions >= ANOMALY_MIN) | (share >= ANOMALY_SHARE_MIN) | (count >= ANOMALY_MIN_PIXELS)
+    benign = (fractions < BENIGN_MAX) & (count < BENIGN_MAX_PIXELS)
+    targets = np.full(n, IGNORED, np.int8)
+    targets[benign] = BENIGN
+    targets[anomalous] = ANOMALY
+    main = np.where(targets != BENIGN, pixels.argmax(axis=1), 0) if width > 1 else np.zeros(n, np.int64)
+    return RegionTruth(
+        targets=targets,
+        fractions=fractions.astype(np.float32),
+        anomaly_pixels=count.astype(np.int32),
+        anomaly_ids=main.astype(np.int32),
+    )
 
 
-def object_targets(masks: Sequence[np.ndarray], anomalies: np.ndarray) -> np.ndarray:
-    """Ground-truth labels of objects, int8 (N,): 1 when they hold ``OBJECT_MIN_PIXELS`` anomaly pixels."""
-    anomalous = np.asarray(anomalies) > 0
-    counts = [int(np.count_nonzero(anomalous & np.asarray(m, dtype=bool))) for m in masks]
-    return (np.asarray(counts, np.int64) >= OBJECT_MIN_PIXELS).astype(np.int8)
+def object_targets(masks: Sequence[np.ndarray], anomaly_map: np.ndarray) -> ObjectTruth:
+    """Ground-truth labels of objects by the module's rule (see the module docstring).
+
+    Args:
+        masks: Boolean (H, W) object masks.
+        anomaly_map: (H, W) integer anomaly label map, as for :func:`superpixel_targets`.
+    """
+    ids = np.asarray(anomaly_map)
+    held: list[tuple[int, ...]] = []
+    if masks:
+        ids = _label_map(ids, np.asarray(masks[0]).shape)
+    totals = np.bincount(ids.ravel(), minlength=1)
+    for mask in masks:
+        inside = np.bincount(ids[np.asarray(mask, dtype=bool)], minlength=totals.size)
+        holds = (inside >= OBJECT_MIN_PIXELS) | (inside >= OBJECT_MIN_SHARE * np.maximum(totals, 1))
+        holds[0] = False
+        held.append(tuple(int(a) for a in np.flatnonzero(holds & (inside > 0))))
+    return ObjectTruth(np.array([bool(h) for h in held], np.int8), tuple(held))
 
 
-def _rule(fractions: np.ndarray) -> np.ndarray:
-    targets = np.full(fractions.shape, IGNORED, np.int8)
-    targets[fractions >= ANOMALY_MIN] = ANOMALY
-    targets[fractions < BENIGN_MAX] = BENIGN
-    return targets
-
-
-def _anomaly_fractions(labels: np.ndarray, anomalous: np.ndarray, count: int) -> np.ndarray:
-    """Float64 (count,): share of each superpixel's pixels that are anomaly pixels."""
-    if anomalous.shape != labels.shape:
-        raise ValueError(f"anomaly mask has shape {anomalous.shape}, the superpixels {labels.shape}")
-    area = np.bincount(labels.ravel(), minlength=count + 1)[1 : count + 1]
-    hit = np.bincount(labels[anomalous], minlength=count + 1)[1 : count + 1]
-    return hit / np.maximum(area, 1)
+def _label_map(anomaly_map: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The anomaly label map as int64, checked."""
+    ids = np.asarray(anomaly_map)
+    if ids.dtype == bool or ids.dtype.kind not in "iu":
+        raise ValueError(f"the label rule needs the anomaly label map (integer ids), not {ids.dtype} values")
+    if ids.shape != tuple(shape):
+        raise ValueError(f"anomaly map has shape {ids.shape}, the superpixels / masks {tuple(shape)}")
+    if ids.size and ids.min() < 0:
+        raise ValueError("anomaly ids must be 0 (none) or positive")
+    return ids.astype(np.int64, copy=False)
 
 
 def _padding(height: int, width: int, size: tuple[int, int]) -> tuple[int, int, int, int]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -13,11 +15,18 @@ import torch
 from screener_gui.core.metrics import binary_metrics, roc_auc, threshold_at_fpr
 from screener_gui.core.models.classifiers import CLASSES, RegionClassifier, build_classifier
 from screener_gui.core.models.dfl import DFL, initialise_bank
-from screener_gui.core.training.region_cache import RegionCache, balanced_indices
+from screener_gui.core.training.object_cache import ObjectCache, ObjectCacheMeta
+from screener_gui.core.training.region_cache import (
+    RegionCache,
+    RegionCacheMeta,
+    balanced_indices,
+    visible_targets,
+)
 from screener_gui.core.weights import load_checkpoint, load_state, load_weights, save_checkpoint, save_weights
 
 CLASSIFIER_KIND = "classifier"
 BEST_FILE, CHECKPOINT_FILE = "classifier.safetensors", "checkpoint.safetensors"
+Cache = TypeVar("Cache", RegionCache, ObjectCache)
 
 
 @dataclass(frozen=True)
@@ -26,7 +35,8 @@ class ClassifierSettings:
 
     ``samples_per_epoch`` sets what an epoch is: that many crops drawn from the class-balanced
     (minority up-sampled) training set; the region threshold is set on validation crops at
-    ``target_fpr``.
+    ``target_fpr``. ``min_delta_e`` leaves training anomalies fainter than that ΔE out (see
+    :func:`~screener_gui.core.training.region_cache.visible_targets`; validation keeps them all).
     """
 
     arch: str = "dfl_lite0"
@@ -42,6 +52,7 @@ class ClassifierSettings:
     bank_init_crops: int = 256
     freeze_early: bool = True
     frozen_blocks: int = 3  # Lite0 blocks kept at their ImageNet weights: stride 2 and 4
+    min_delta_e: float | None = None
     seed: int = 0
 
 
@@ -120,11 +131,7 @@ def metadata(settings: ClassifierSettings, model: RegionClassifier, train: Regio
         "std": list(model.std),
         "classes": list(CLASSES),
         "superpixel_area": train.meta.superpixel_area,
-        "label_rule": {
-            "anomaly_min": train.meta.anomaly_min,
-            "benign_max": train.meta.benign_max,
-            "object_min_pixels": train.meta.object_min_pixels,
-        },
+        "label_rule": label_rule(train.meta),
         "training": asdict(settings),
         "data": {
             "seed": train.meta.dataset_seed,
@@ -133,6 +140,28 @@ def metadata(settings: ClassifierSettings, model: RegionClassifier, train: Regio
             "benign": train.meta.benign,
         },
     }
+
+
+def label_rule(meta: RegionCacheMeta | ObjectCacheMeta) -> dict:
+    """The label rule's thresholds recorded in a cache's metadata (region or object cache)."""
+    names = ("anomaly_min", "anomaly_share_min", "anomaly_min_pixels", "benign_max", "benign_max_pixels")
+    names += ("object_min_share", "object_min_pixels")
+    return {name: getattr(meta, name) for name in names if hasattr(meta, name)}
+
+
+def training_targets(cache: Cache, min_delta_e: float | None, log: Callable[[str], None]) -> Cache:
+    """``cache`` with the anomalies fainter than ``min_delta_e`` left out of its targets (logged)."""
+    if min_delta_e is None:
+        return cache
+    targets = visible_targets(cache.targets, cache.delta_e, min_delta_e)
+    dropped = int(np.count_nonzero((cache.targets == 1) & (targets != 1)))
+    unmeasured = int(np.count_nonzero((cache.targets == 1) & ~np.isfinite(cache.delta_e)))
+    log(
+        f"left out {dropped} of {int(np.count_nonzero(cache.targets == 1))} training anomaly regions "
+        f"with ΔE below {min_delta_e:g}"
+        + (f" ({unmeasured} without a measurement kept)" if unmeasured else "")
+    )
+    return dataclasses.replace(cache, targets=targets)
 
 
 def log_progress(log: Callable[[str], None], epoch: int, losses: list[float], started: float) -> None:
@@ -247,6 +276,7 @@ def train_classifier(
     if train.meta.strategy != val.meta.strategy:
         raise ValueError(f"training regions are {train.meta.strategy}, validation {val.meta.strategy}")
     out_dir.mkdir(parents=True, exist_ok=True)
+    train = training_targets(train, settings.min_delta_e, log)
     device = torch.device(device)
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)

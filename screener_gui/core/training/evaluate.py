@@ -1,56 +1,102 @@
 """Evaluate the whole pipeline on a generated dataset, and calibrate its decision thresholds.
 
 Everything runs through :meth:`Screener.screen` on the false-colour images, exactly as a scan would
-be screened; ground truth comes from the dataset's masks. Levels:
+be screened; ground truth comes from the dataset (:mod:`screener_gui.core.dataset`). Levels:
 
 * **region**: superpixels of the *predicted* objects, labelled by the documented rule (ignored ones
-  left out); with the object strategy, regions are the objects.
+  left out of the metrics, kept in ``regions.csv`` with label -1); with the object strategy,
+  regions are the objects.
 * **object**: predicted objects (anomalous when they hold an anomaly), plus every anomalous true
-  object that no prediction matched, counted with score 0 — a missed item is a missed threat.
-* **bag**: alarm versus "the bag holds a concealed item".
+  object none of whose anomalies a prediction holds (not found at all, or found without the part
+  that hides the anomaly), counted with score 0 — a missed item is a missed threat.
+* **bag**: alarm (any item alarms) versus "the bag holds a concealed item".
+
+Each labelled sample carries its anomaly's kind and measured ΔE, so every level is also reported
+per visibility bin and per anomaly kind (:mod:`screener_gui.core.breakdown`).
 """
 
 from __future__ import annotations
 
-import json
+import math
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
+from screener_gui.core.breakdown import SubsetMetrics, breakdown
+from screener_gui.core.dataset import Dataset, ScanEntry
 from screener_gui.core.metrics import BinaryMetrics, binary_metrics, threshold_at_fpr
 from screener_gui.core.pipeline.objects import match_objects
-from screener_gui.core.pipeline.regions import object_targets, superpixel_targets
-from screener_gui.core.pipeline.screen import Screener
-from screener_gui.core.report import write_report
+from screener_gui.core.pipeline.regions import ANOMALY, IGNORED, object_targets, superpixel_targets
+from screener_gui.core.pipeline.screen import Screener, ScreeningResult
+from screener_gui.core.report import write_csv, write_report
 from screener_gui.core.scan import Scan
 from screener_gui.core.weights import load_weights, save_weights
+
+REGION_COLUMNS = ("scan", "object", "region", "score", "label", "anomaly_id", "kind", "delta_e")
+OBJECT_COLUMNS = ("scan", "object", "class", "score", "alarm", "label", "kinds", "max_delta_e")
+
+
+@dataclass(frozen=True)
+class RegionRecord:
+    """One classified region: a superpixel (``region`` = its label) or an object (its index)."""
+
+    scan: str
+    object: int
+    region: int
+    score: float
+    label: int  # 1 anomaly, 0 benign, -1 ignored by the rule
+    anomaly_id: int  # label-map value of its anomaly, 0 for none
+    kind: str  # "" for none
+    delta_e: float  # NaN for none or unmeasured
+
+
+@dataclass(frozen=True)
+class ObjectRecord:
+    """One predicted object, or (``object`` = "missed:<mask value>") an anomalous true item whose
+    anomalies no predicted object holds."""
+
+    scan: str
+    object: str
+    category: str
+    score: float
+    alarm: bool
+    label: int
+    kinds: tuple[str, ...]
+    max_delta_e: float
+
+
+@dataclass(frozen=True)
+class BagRecord:
+    """One scan's bag decision."""
+
+    scan: str
+    score: float
+    alarm: bool
+    label: int
+    kinds: tuple[str, ...]
+    max_delta_e: float
 
 
 @dataclass
 class Collected:
-    """Labels and scores gathered over a dataset, per level."""
+    """Everything gathered over a dataset."""
 
-    region_labels: list[int] = field(default_factory=list)
-    region_scores: list[float] = field(default_factory=list)
-    object_labels: list[int] = field(default_factory=list)
-    object_scores: list[float] = field(default_factory=list)
-    bag_labels: list[int] = field(default_factory=list)
-    bag_scores: list[float] = field(default_factory=list)
+    regions: list[RegionRecord] = field(default_factory=list)
+    objects: list[ObjectRecord] = field(default_factory=list)
+    bags: list[BagRecord] = field(default_factory=list)
     ious: list[float] = field(default_factory=list)
     false_detections: int = 0
-    kind_hits: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    subtlety_hits: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     timings: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     scans: int = 0
+    seed: int = 0
+    anomaly_kinds: tuple[str, ...] = ()
 
-
-def _read(folder: Path, relative: str, mode: str | None = None) -> np.ndarray:
-    with Image.open(folder / relative) as image:
-        return np.asarray(image.convert(mode) if mode else image)
+    def labelled_regions(self) -> list[RegionRecord]:
+        """The regions the metrics count (the rule's ignored ones left out)."""
+        return [r for r in self.regions if r.label != IGNORED]
 
 
 def collect(
@@ -60,78 +106,197 @@ def collect(
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Collected:
-    """Screen every scan of a generated dataset and gather labels, scores and mask IoUs."""
-    coco = json.loads((folder / "annotations.json").read_text())
-    anns = defaultdict(list)
-    for ann in coco["annotations"]:
-        anns[ann["image_id"]].append(ann)
-    images = coco["images"][:limit]
-    out = Collected()
-    for n, image in enumerate(images):
-        rgb = _read(folder, image["file_name"], "RGB")
-        truth = _read(folder, image["objects_mask"])
-        anomalies = _read(folder, image["anomalies_mask"])
-        result = screener.screen(Scan(rgb=rgb, source=image["file_name"]))
+    """Screen every scan of a generated dataset and gather labelled scores and mask IoUs.
+
+    Raises:
+        DatasetError: The folder is no complete dataset, or one of its files is malformed.
+    """
+    dataset = Dataset.open(folder)
+    scans = dataset.scans[:limit]
+    out = Collected(seed=dataset.seed, anomaly_kinds=dataset.anomaly_kinds)
+    for n, scan in enumerate(scans):
+        rgb = scan.load_rgb()
+        truth = scan.load_object_map()
+        anomaly_map = scan.load_anomaly_map()
+        result = screener.screen(Scan(rgb=rgb, source=str(scan.image.relative_to(dataset.folder))))
         masks = [o.mask for o in result.objects]
         ious, pairs = match_objects(masks, truth)
         out.ious.extend(ious.tolist())
         out.false_detections += len(masks) - len(pairs)
-        if result.superpixels is not None:
-            targets, _ = superpixel_targets(result.superpixels, anomalies)
-            keep = targets >= 0
-            out.region_labels.extend(targets[keep].tolist())
-            out.region_scores.extend(result.regions.scores[keep].tolist())
-        targets = object_targets(masks, anomalies)
-        if result.superpixels is None:
-            out.region_labels.extend(targets.tolist())
-            out.region_scores.extend(result.object_scores.tolist())
-        out.object_labels.extend(targets.tolist())
-        out.object_scores.extend(result.object_scores.tolist())
-        objects = sorted(
-            (a for a in anns[image["id"]] if "parent_id" not in a), key=lambda a: a["mask_value"]
+        out.regions.extend(_regions(scan, result, masks, anomaly_map))
+        out.objects.extend(_objects(scan, result, masks, anomaly_map))
+        present = [a for a in scan.anomalies if np.any(anomaly_map == a.index)]
+        out.bags.append(
+            BagRecord(
+                scan.name,
+                result.bag_score,
+                result.alarm,
+                int(bool(present)),
+                _kinds(present),
+                _max_delta_e(present),
+            )
         )
-        matched = {t: p for t, p in pairs}
-        for t, obj in enumerate(objects):
-            if obj["has_anomaly"] and t not in matched:
-                out.object_labels.append(1)
-                out.object_scores.append(0.0)
-        for a in anns[image["id"]]:
-            if "parent_id" in a:
-                host = next(i for i, o in enumerate(objects) if o["id"] == a["parent_id"])
-                p = matched.get(host)
-                hit = p is not None and bool(result.object_alarms[p])
-                out.kind_hits[coco_kind(coco, a)].append(float(hit))
-                out.subtlety_hits[_subtlety_band(a["subtlety"])].append(float(hit))
-        out.bag_labels.append(int(anomalies.any()))
-        out.bag_scores.append(result.bag_score)
         for stage, ms in result.timings.items():
             out.timings[stage].append(ms)
         out.scans += 1
         if progress:
-            progress(n + 1, len(images))
+            progress(n + 1, len(scans))
     return out
 
 
-def _subtlety_band(subtlety: float) -> str:
-    return "obvious (< 0.33)" if subtlety < 1 / 3 else "medium" if subtlety < 2 / 3 else "subtle (>= 0.67)"
-
-
-def coco_kind(coco: dict, annotation: dict) -> str:
-    names = {c["id"]: c["name"] for c in coco["categories"]}
-    return names[annotation["category_id"]]
-
-
-def level_metrics(c: Collected, region_threshold: float, object_threshold: float) -> dict[str, BinaryMetrics]:
-    """Paper metrics per level at the given thresholds (bags use the object threshold)."""
-    rows = {}
-    for name, labels, scores, threshold in (
-        ("region", c.region_labels, c.region_scores, region_threshold),
-        ("object", c.object_labels, c.object_scores, object_threshold),
-        ("bag", c.bag_labels, c.bag_scores, object_threshold),
+def _regions(
+    scan: ScanEntry, result: ScreeningResult, masks: list[np.ndarray], anomaly_map: np.ndarray
+) -> list[RegionRecord]:
+    scores = result.regions.scores
+    if result.superpixels is not None:
+        found = superpixel_targets(result.superpixels, anomaly_map)
+        labels, ids = found.targets, found.anomaly_ids
+        numbers = np.arange(1, len(scores) + 1)
+    else:
+        held = object_targets(masks, anomaly_map)
+        labels = held.targets
+        most_visible = [scan.most_visible(h) for h in held.anomaly_ids]
+        ids = np.array([a.index if a is not None else 0 for a in most_visible], np.int32)
+        numbers = np.arange(len(scores))
+    records = []
+    for number, obj, score, label, index in zip(
+        numbers, result.regions.object_of, scores, labels, ids, strict=True
     ):
-        if labels:
-            rows[name] = binary_metrics(np.asarray(labels), np.asarray(scores), threshold)
-    return rows
+        anomaly = scan.anomaly(int(index)) if index else None
+        records.append(
+            RegionRecord(
+                scan.name,
+                int(obj),
+                int(number),
+                float(score),
+                int(label),
+                int(index),
+                anomaly.kind if anomaly is not None else "",
+                anomaly.delta_e if anomaly is not None else math.nan,
+            )
+        )
+    return records
+
+
+def _objects(
+    scan: ScanEntry,
+    result: ScreeningResult,
+    masks: list[np.ndarray],
+    anomaly_map: np.ndarray,
+) -> list[ObjectRecord]:
+    held = object_targets(masks, anomaly_map)
+    records = []
+    for o, label, ids in zip(result.objects, held.targets, held.anomaly_ids, strict=True):
+        anomalies = [a for a in (scan.anomaly(i) for i in ids) if a is not None]
+        records.append(
+            ObjectRecord(
+                scan.name,
+                str(o.index),
+                o.category,
+                float(result.object_scores[o.index]),
+                bool(result.object_alarms[o.index]),
+                int(label),
+                _kinds(anomalies),
+                _max_delta_e(anomalies),
+            )
+        )
+    found = {index for ids in held.anomaly_ids for index in ids}
+    for obj in scan.objects:
+        anomalies = [a for a in scan.anomalies if a.object_index == obj.index]
+        if anomalies and not any(a.index in found for a in anomalies):
+            records.append(
+                ObjectRecord(
+                    scan.name,
+                    f"missed:{obj.index}",
+                    obj.category,
+                    0.0,
+                    False,
+                    ANOMALY,
+                    _kinds(anomalies),
+                    _max_delta_e(anomalies),
+                )
+            )
+    return records
+
+
+def _kinds(anomalies: Sequence) -> tuple[str, ...]:
+    return tuple(sorted({a.kind for a in anomalies}))
+
+
+def _max_delta_e(anomalies: Sequence) -> float:
+    measured = [a.delta_e for a in anomalies if not math.isnan(a.delta_e)]
+    return max(measured) if measured else math.nan
+
+
+@dataclass(frozen=True)
+class Level:
+    """The labelled samples of one level, as arrays."""
+
+    name: str
+    labels: np.ndarray  # int64, 0 / 1
+    scores: np.ndarray  # float64
+    delta_e: np.ndarray  # float64, ΔE of the (most visible) anomaly; NaN for none or unmeasured
+    kinds: list[tuple[str, ...]]
+
+
+def levels(c: Collected) -> tuple[Level, Level, Level]:
+    """The region (ignored regions left out), object and bag levels."""
+    regions = c.labelled_regions()
+    region = Level(
+        "region",
+        np.array([r.label for r in regions], np.int64),
+        np.array([r.score for r in regions], np.float64),
+        np.array([r.delta_e for r in regions], np.float64),
+        [(r.kind,) if r.kind else () for r in regions],
+    )
+    obj, bag = (
+        Level(
+            name,
+            np.array([r.label for r in records], np.int64),
+            np.array([r.score for r in records], np.float64),
+            np.array([r.max_delta_e for r in records], np.float64),
+            [r.kinds for r in records],
+        )
+        for name, records in (("object", c.objects), ("bag", c.bags))
+    )
+    return region, obj, bag
+
+
+def level_metrics(
+    c: Collected, region_threshold: float, object_threshold: float
+) -> tuple[dict[str, BinaryMetrics], dict[str, tuple[SubsetMetrics, ...]]]:
+    """Per level, the paper metrics at the given thresholds (bags use the object threshold), and
+    the same level per visibility bin and per anomaly kind (:mod:`screener_gui.core.breakdown`)."""
+    rows, breakdowns = {}, {}
+    thresholds = (region_threshold, object_threshold, object_threshold)
+    for level, threshold in zip(levels(c), thresholds, strict=True):
+        if len(level.labels):
+            rows[level.name] = binary_metrics(level.labels, level.scores, threshold)
+            breakdowns[level.name] = breakdown(
+                level.labels, level.scores, threshold, level.delta_e, level.kinds, c.anomaly_kinds
+            )
+    return rows, breakdowns
+
+
+def write_tables(out_dir: Path, c: Collected) -> dict[str, Path]:
+    """Write ``regions.csv`` and ``objects.csv`` (every region and object with its label, anomaly
+    and score) into ``out_dir``, atomically."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"regions": out_dir / "regions.csv", "objects": out_dir / "objects.csv"}
+    write_csv(
+        paths["regions"],
+        REGION_COLUMNS,
+        [(r.scan, r.object, r.region, r.score, r.label, r.anomaly_id, r.kind, r.delta_e) for r in c.regions],
+    )
+    write_csv(
+        paths["objects"],
+        OBJECT_COLUMNS,
+        [
+            (o.scan, o.object, o.category, o.score, int(o.alarm), o.label, ";".join(o.kinds), o.max_delta_e)
+            for o in c.objects
+        ],
+    )
+    return paths
 
 
 def evaluate(
@@ -141,31 +306,29 @@ def evaluate(
     *,
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> tuple[dict[str, BinaryMetrics], dict]:
-    """Screen a test dataset, write ``metrics.md/.csv/.json`` to ``out_dir``, return rows and notes."""
+) -> tuple[dict[str, BinaryMetrics], dict[str, tuple[SubsetMetrics, ...]], dict]:
+    """Screen a test dataset; write ``metrics.md/.csv/.json``, ``regions.csv`` and ``objects.csv``
+    to ``out_dir``; return the rows per level, their breakdowns and the notes."""
     c = collect(folder, screener, limit=limit, progress=progress)
     cm = screener.classifier
-    rows = level_metrics(c, cm.region_threshold, cm.object_threshold)
-    manifest = json.loads((folder / "manifest.json").read_text())
+    rows, breakdowns = level_metrics(c, cm.region_threshold, cm.object_threshold)
+    unmeasured = sum(1 for r in c.bags if r.label == 1 and math.isnan(r.max_delta_e))
     notes = {
-        "test data": f"{folder} (seed {manifest.get('seed')}, {c.scans} scans)",
+        "test data": f"{folder} (seed {c.seed}, {c.scans} scans)",
         "segmenter": f"{screener.segmenter.metadata.get('backbone')} (trained on seed "
         f"{screener.segmenter.metadata.get('data_seed')})",
         "classifier": f"{cm.metadata['arch']} / {cm.strategy} "
         f"(trained on seed {cm.metadata['data']['seed']})",
         "object masks mean IoU": f"{np.mean(c.ious):.4f} over {len(c.ious)} true objects "
         f"({sum(i == 0 for i in c.ious)} missed, {c.false_detections} false detections)",
-        "detection rate per anomaly kind": {
-            k: f"{np.mean(v):.3f} of {len(v)}" for k, v in sorted(c.kind_hits.items())
-        },
-        "detection rate per subtlety": {
-            k: f"{np.mean(v):.3f} of {len(v)}" for k, v in sorted(c.subtlety_hits.items())
-        },
+        "regions ignored by the label rule": sum(1 for r in c.regions if r.label == IGNORED),
+        "anomalous bags without a measured visibility": unmeasured,
         "median timings ms": {k: round(float(np.median(v)), 1) for k, v in c.timings.items()},
         "device": str(screener.device),
     }
-    write_report(out_dir, "Screening evaluation", rows, notes)
-    return rows, notes
+    write_report(out_dir, "Screening evaluation", rows, notes, breakdowns)
+    write_tables(out_dir, c)
+    return rows, breakdowns, notes
 
 
 def calibrate(
@@ -181,15 +344,15 @@ def calibrate(
     """Set the region and object thresholds at the target FP rates on a *validation* dataset and
     store them in the classifier's weights file (rewritten atomically)."""
     c = collect(folder, screener, limit=limit, progress=progress)
-    region = threshold_at_fpr(np.asarray(c.region_labels), np.asarray(c.region_scores), region_fpr)
-    obj = threshold_at_fpr(np.asarray(c.object_labels), np.asarray(c.object_scores), object_fpr)
-    manifest = json.loads((folder / "manifest.json").read_text())
+    region_level, object_level, _ = levels(c)
+    region = threshold_at_fpr(region_level.labels, region_level.scores, region_fpr)
+    obj = threshold_at_fpr(object_level.labels, object_level.scores, object_fpr)
     tensors, meta = load_weights(classifier_path, kind="classifier")
     meta.update(
         region_threshold=region,
         object_threshold=obj,
         calibration={
-            "data_seed": manifest.get("seed"),
+            "data_seed": c.seed,
             "scans": c.scans,
             "region_fpr": region_fpr,
             "object_fpr": object_fpr,

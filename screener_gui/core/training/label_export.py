@@ -2,7 +2,9 @@
 
 Each labelled scan's superpixels are cropped exactly as the pipeline crops them at run time and
 written in the layout :class:`~screener_gui.core.training.region_cache.RegionCache` reads; the
-targets are the annotator's labels (every superpixel is a clean example, none is ignored).
+targets are the annotator's labels (every superpixel is a clean example, none is ignored). The
+object classes are those the label files name (sorted); an annotator's anomaly has no recorded
+kind or visibility, so its ``kinds`` is -1 and its ``delta_e`` NaN.
 """
 
 from __future__ import annotations
@@ -16,25 +18,10 @@ import numpy as np
 from screener_gui.core.atomic import write_text_atomic
 from screener_gui.core.io import load_scan
 from screener_gui.core.labels import LabelFileError, RegionLabels, is_label_file, labels_path, load_labels
-from screener_gui.core.pipeline.regions import (
-    ANOMALY_MIN,
-    BENIGN_MAX,
-    OBJECT_MIN_PIXELS,
-    SUBCOMPONENT_SIZE,
-    superpixel_crops,
-)
+from screener_gui.core.pipeline.regions import SUBCOMPONENT_SIZE, superpixel_crops
 from screener_gui.core.pipeline.superpixels import DEFAULT_SUPERPIXEL_AREA, Superpixels
-from screener_gui.core.training.region_cache import RegionCache, RegionCacheMeta
-
-UNKNOWN_CATEGORY = -1  # category id of an object whose class the generator does not know
-
-
-def category_ids() -> dict[str, int]:
-    """Category name → COCO id, as the generator numbers its electronics classes (1-based)."""
-    # Imported on use: the generator package is heavy and only its class list is needed.
-    from screener_gui.synth.items import CATEGORIES
-
-    return {name: i + 1 for i, name in enumerate(CATEGORIES)}
+from screener_gui.core.training.region_cache import RegionCache, cache_meta, save_labels
+from screener_gui.core.training.truth import LabelledRegions
 
 
 def export_training_set(
@@ -67,9 +54,12 @@ def export_training_set(
     candidates = [Path(p) for p in scan_paths if not is_label_file(p)]
     labelled: list[Path] = []
     total = 0
+    names: set[str] = set()
     for path in candidates:
         if labels_path(path).is_file():
-            total += load_labels(path).count  # checks the files and the scan's hash
+            labels = load_labels(path)  # checks the files and the scan's hash
+            total += labels.count
+            names.update(o.category for o in labels.objects)
             labelled.append(path)
         elif on_unlabelled is not None:
             on_unlabelled(path)
@@ -79,9 +69,10 @@ def export_training_set(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "meta.json").unlink(missing_ok=True)  # from here on the folder is incomplete
-    names = category_ids()
+    classes = tuple(sorted(names))
     temporary = out_dir / ".crops.npy.tmp"
-    parts: dict[str, list[np.ndarray]] = {"targets": [], "scan_ids": [], "categories": []}
+    parts: list[LabelledRegions] = []
+    scan_ids: list[np.ndarray] = []
     try:
         crops = np.lib.format.open_memmap(
             temporary, mode="w+", dtype=np.uint8, shape=(total, *SUBCOMPONENT_SIZE, 3)
@@ -92,9 +83,8 @@ def export_training_set(
             rows = _scan_crops(path, labels)
             crops[start : start + len(rows)] = rows
             start += len(rows)
-            parts["targets"].append(labels.labels)
-            parts["scan_ids"].append(np.full(labels.count, scan_id, np.int32))
-            parts["categories"].append(_categories(labels, names))
+            parts.append(_annotated(labels, classes))
+            scan_ids.append(np.full(labels.count, scan_id, np.int32))
             if progress is not None:
                 progress(scan_id + 1, len(labelled))
         if start != total:  # a label file changed between the check and the export
@@ -106,24 +96,19 @@ def export_training_set(
         os.replace(temporary, out_dir / "crops.npy")
     finally:
         temporary.unlink(missing_ok=True)
-    targets = np.concatenate(parts["targets"]).astype(np.int8)
-    np.save(out_dir / "targets.npy", targets)
-    np.save(out_dir / "scan_ids.npy", np.concatenate(parts["scan_ids"]).astype(np.int32))
-    np.save(out_dir / "fractions.npy", targets.astype(np.float32))  # a label is all or nothing
-    np.save(out_dir / "categories.npy", np.concatenate(parts["categories"]).astype(np.int8))
-    meta = RegionCacheMeta(
+    joined = LabelledRegions.joined(parts)
+    save_labels(out_dir, joined, np.concatenate(scan_ids))
+    meta = cache_meta(
         strategy="subcomponent",
         size=SUBCOMPONENT_SIZE,
         superpixel_area=DEFAULT_SUPERPIXEL_AREA,
-        anomaly_min=ANOMALY_MIN,
-        benign_max=BENIGN_MAX,
-        object_min_pixels=OBJECT_MIN_PIXELS,
+        object_classes=classes,
+        anomaly_kinds=(),
         dataset=f"annotations: {_common_folder(labelled)}",
         dataset_seed=-1,
         dataset_count=len(candidates),
         scans=len(labelled),
-        anomaly=int(np.count_nonzero(targets == 1)),
-        benign=int(np.count_nonzero(targets == 0)),
+        targets=joined.targets,
         ignored=0,
     )
     write_text_atomic(out_dir / "meta.json", meta.to_json())
@@ -142,10 +127,18 @@ def _scan_crops(path: Path, labels: RegionLabels) -> np.ndarray:
     return superpixel_crops(rgb, Superpixels(labels=labels.superpixels, object_of=labels.object_of))
 
 
-def _categories(labels: RegionLabels, names: dict[str, int]) -> np.ndarray:
-    """int8 (n,): the category id of each superpixel's object (-1 for an unknown class)."""
-    of_object = {o.index: names.get(o.category, UNKNOWN_CATEGORY) for o in labels.objects}
-    return np.array([of_object[int(i)] for i in labels.object_of[1:]], np.int8)
+def _annotated(labels: RegionLabels, classes: tuple[str, ...]) -> LabelledRegions:
+    """An annotated scan's superpixel labels in the cache's terms (a label is all or nothing)."""
+    class_of = {o.index: classes.index(o.category) + 1 for o in labels.objects}
+    n = labels.count
+    return LabelledRegions(
+        targets=labels.labels.astype(np.int8),
+        fractions=labels.labels.astype(np.float32),
+        categories=np.array([class_of[int(i)] for i in labels.object_of[1:]], np.int8),
+        anomaly_ids=np.zeros(n, np.int16),
+        kinds=np.full(n, -1, np.int16),
+        delta_e=np.full(n, np.nan, np.float32),
+    )
 
 
 def _common_folder(paths: list[Path]) -> str:

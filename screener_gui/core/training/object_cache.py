@@ -10,8 +10,11 @@ pipeline's rule. Layout (plain ``.npy``, read with ``allow_pickle=False``)::
     OUT/counts.npy      int32 (N,)      superpixels per object
     OUT/targets.npy     int8 (S,)       1 anomaly / 0 benign / -1 ignored, object after object
     OUT/fractions.npy   float32 (S,)    share of each superpixel covered by anomaly pixels
+    OUT/anomaly_ids.npy int16 (S,)      label-map value of each superpixel's anomaly (0: none)
+    OUT/kinds.npy       int16 (S,)      its kind, 0-based in ``meta.anomaly_kinds`` (-1: none)
+    OUT/delta_e.npy     float32 (S,)    its measured ΔE (NaN: none, or not measured)
     OUT/scan_ids.npy    int32 (N,)      scan index of each object
-    OUT/categories.npy  int8 (N,)       COCO category id of each object
+    OUT/categories.npy  int8 (N,)       class of each object, 1-based in ``meta.object_classes``
     OUT/meta.json       written last and atomically: a folder with a meta.json is complete
 """
 
@@ -25,22 +28,50 @@ from pathlib import Path
 import numpy as np
 
 from screener_gui.core.atomic import write_text_atomic
+from screener_gui.core.dataset import Dataset
 from screener_gui.core.pipeline.pooled import object_input
-from screener_gui.core.pipeline.regions import ANOMALY_MIN, BENIGN_MAX, superpixel_targets
+from screener_gui.core.pipeline.regions import (
+    ANOMALY_MIN,
+    ANOMALY_MIN_PIXELS,
+    ANOMALY_SHARE_MIN,
+    BENIGN_MAX,
+    BENIGN_MAX_PIXELS,
+)
 from screener_gui.core.pipeline.superpixels import DEFAULT_SUPERPIXEL_AREA, segment_objects
-from screener_gui.core.training.region_cache import ScanJob, run_jobs, scan_jobs, scan_truth
+from screener_gui.core.training.region_cache import ScanJob, run_jobs, scan_jobs
+from screener_gui.core.training.truth import LabelledRegions, scan_truth, superpixel_labels
 
-FORMAT_VERSION = 1
-_ARRAYS = ("images", "labels", "shapes", "counts", "targets", "fractions", "scan_ids", "categories")
+FORMAT_VERSION = 2  # 2: the label rule of 30 % / 30 % / 30 px, labels carry their anomaly
+_SUPERPIXEL_ARRAYS = ("targets", "fractions", "anomaly_ids", "kinds", "delta_e")
+_ARRAYS = ("images", "labels", "shapes", "counts", *_SUPERPIXEL_ARRAYS, "scan_ids", "categories")
+_DTYPES = {
+    "images": np.uint8,
+    "labels": np.int16,
+    "shapes": np.int32,
+    "counts": np.int32,
+    "targets": np.int8,
+    "fractions": np.float32,
+    "anomaly_ids": np.int16,
+    "kinds": np.int16,
+    "delta_e": np.float32,
+    "scan_ids": np.int32,
+    "categories": np.int8,
+}
 
 
 @dataclass(frozen=True)
 class ObjectCacheMeta:
-    """How an object cache was made (``meta.json``)."""
+    """How an object cache was made (``meta.json``); the rule's thresholds as in
+    :class:`~screener_gui.core.training.region_cache.RegionCacheMeta`."""
 
     superpixel_area: int
     anomaly_min: float
+    anomaly_share_min: float
+    anomaly_min_pixels: int
     benign_max: float
+    benign_max_pixels: int
+    object_classes: tuple[str, ...]
+    anomaly_kinds: tuple[str, ...]
     dataset: str
     dataset_seed: int
     scans: int
@@ -61,6 +92,9 @@ class ObjectCache:
     counts: np.ndarray
     targets: np.ndarray
     fractions: np.ndarray
+    anomaly_ids: np.ndarray
+    kinds: np.ndarray
+    delta_e: np.ndarray
     scan_ids: np.ndarray
     categories: np.ndarray
     meta: ObjectCacheMeta
@@ -77,8 +111,12 @@ class ObjectCache:
         data = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         if data.get("format_version") != FORMAT_VERSION:
             raise ValueError(
-                f"{folder}: object cache format {data.get('format_version')!r}, expected {FORMAT_VERSION}"
+                f"{folder}: object cache format {data.get('format_version')!r}, expected {FORMAT_VERSION} "
+                "(labels now follow the 30 % / 30 % / 30 px rule and carry their anomaly): extract it "
+                "again with `screener regions --mode pooled`"
             )
+        for key in ("object_classes", "anomaly_kinds"):
+            data[key] = tuple(data.get(key, ()))
         arrays = {
             name: np.load(
                 folder / f"{name}.npy",
@@ -92,7 +130,7 @@ class ObjectCache:
         if (
             len(cache.images) != pixels
             or len(cache.labels) != pixels
-            or len(cache.targets) != int(cache.counts.sum())
+            or any(len(getattr(cache, name)) != int(cache.counts.sum()) for name in _SUPERPIXEL_ARRAYS)
         ):
             raise ValueError(f"{folder}: the object cache's arrays disagree in length")
         return cache
@@ -118,18 +156,17 @@ class ObjectCache:
         return image, labels, np.asarray(self.targets[first:last])
 
 
-def _objects_of_scan(job: ScanJob) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]]:
-    """(image, labels, targets, fractions, category) of each object of a scan (worker process)."""
-    rgb, masks, categories, anomalies = scan_truth(job)
-    sp = segment_objects(rgb, masks, superpixel_area=job.superpixel_area)
-    targets, fractions = superpixel_targets(sp, anomalies)
+def _objects_of_scan(job: ScanJob) -> list[tuple[np.ndarray, np.ndarray, LabelledRegions, int]]:
+    """(image, superpixel labels, their region labels, class) of each object of a scan (worker process)."""
+    truth = scan_truth(job.scan, job.object_classes)
+    sp = segment_objects(truth.rgb, truth.masks, superpixel_area=job.superpixel_area)
+    regions = superpixel_labels(job.scan, truth, sp, job.anomaly_kinds)
     found = []
-    for index, category in enumerate(categories):
-        item = object_input(rgb, sp, index)
+    for index, category in enumerate(truth.categories):
+        item = object_input(truth.rgb, sp, index)
         if item is not None:
-            ids = item.ids - 1
             found.append(
-                (item.image, item.labels.astype(np.int16), targets[ids], fractions[ids], int(category))
+                (item.image, item.labels.astype(np.int16), regions.take(item.ids - 1), int(category))
             )
     return found
 
@@ -143,47 +180,48 @@ def extract_objects(
     limit: int | None = None,
     progress: bool = True,
 ) -> ObjectCache:
-    """Cut out and label every object of a generated dataset into ``out_dir`` (replaced if there)."""
-    dataset_dir, out_dir = Path(dataset_dir), Path(out_dir)
-    manifest_path = dataset_dir / "manifest.json"
-    if not manifest_path.is_file():
-        raise FileNotFoundError(f"{dataset_dir} is not a complete generated dataset (no manifest.json)")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    jobs = scan_jobs(dataset_dir, "subcomponent", superpixel_area)[:limit]
+    """Cut out and label every object of a generated dataset into ``out_dir`` (replaced if there).
+
+    Raises:
+        DatasetError: ``dataset_dir`` is no complete dataset, or a file of it is malformed.
+    """
+    out_dir = Path(out_dir)
+    dataset = Dataset.open(dataset_dir)
+    jobs = scan_jobs(dataset, "subcomponent", superpixel_area)[:limit]
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "meta.json").unlink(missing_ok=True)
     parts: dict[str, list[np.ndarray]] = {name: [] for name in _ARRAYS}
     for job, found in zip(jobs, run_jobs(jobs, workers, progress, _objects_of_scan), strict=True):
-        for image, labels, targets, fractions, category in found:
+        for image, labels, regions, category in found:
             parts["images"].append(image.reshape(-1, 3))
             parts["labels"].append(labels.ravel())
             parts["shapes"].append(np.array([labels.shape], np.int32))
-            parts["counts"].append(np.array([len(targets)], np.int32))
-            parts["targets"].append(targets.astype(np.int8))
-            parts["fractions"].append(fractions.astype(np.float32))
+            parts["counts"].append(np.array([len(regions.targets)], np.int32))
+            for name in _SUPERPIXEL_ARRAYS:
+                parts[name].append(getattr(regions, name))
             parts["scan_ids"].append(np.array([job.scan_id], np.int32))
             parts["categories"].append(np.array([category], np.int8))
     empty = {"images": (0, 3), "shapes": (0, 2)}
-    dtypes = {
-        "images": np.uint8,
-        "labels": np.int16,
-        "shapes": np.int32,
-        "counts": np.int32,
-        "targets": np.int8,
-        "fractions": np.float32,
-        "scan_ids": np.int32,
-        "categories": np.int8,
+    arrays = {
+        name: (np.concatenate(parts[name]) if parts[name] else np.zeros(empty.get(name, (0,)))).astype(
+            _DTYPES[name]
+        )
+        for name in _ARRAYS
     }
-    for name in _ARRAYS:
-        array = np.concatenate(parts[name]) if parts[name] else np.zeros(empty.get(name, (0,)), dtypes[name])
-        np.save(out_dir / f"{name}.npy", array.astype(dtypes[name]))
-    targets = np.concatenate(parts["targets"]) if parts["targets"] else np.zeros(0, np.int8)
+    for name, array in arrays.items():
+        np.save(out_dir / f"{name}.npy", array)
+    targets = arrays["targets"]
     meta = ObjectCacheMeta(
         superpixel_area=int(superpixel_area),
         anomaly_min=ANOMALY_MIN,
+        anomaly_share_min=ANOMALY_SHARE_MIN,
+        anomaly_min_pixels=ANOMALY_MIN_PIXELS,
         benign_max=BENIGN_MAX,
-        dataset=str(dataset_dir.resolve()),
-        dataset_seed=int(manifest["seed"]),
+        benign_max_pixels=BENIGN_MAX_PIXELS,
+        object_classes=dataset.object_classes,
+        anomaly_kinds=dataset.anomaly_kinds,
+        dataset=str(dataset.folder.resolve()),
+        dataset_seed=dataset.seed,
         scans=len(jobs),
         objects=len(parts["shapes"]),
         anomaly=int(np.count_nonzero(targets == 1)),

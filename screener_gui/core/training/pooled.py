@@ -27,8 +27,10 @@ from screener_gui.core.training.classifier import (
     CLASSIFIER_KIND,
     _train_mode,
     end_epoch,
+    label_rule,
     log_progress,
     start_run,
+    training_targets,
 )
 from screener_gui.core.training.object_cache import ObjectCache
 
@@ -50,6 +52,7 @@ class PooledSettings:
     bank_init_objects: int = 160
     freeze_early: bool = True
     frozen_blocks: int = 5  # Lite0 blocks kept at their ImageNet weights: through stride 8
+    min_delta_e: float | None = None  # leave training anomalies fainter than this ΔE out
     seed: int = 0
 
 
@@ -139,7 +142,7 @@ def metadata(settings: PooledSettings, model: DFL, train: ObjectCache) -> dict:
         "std": list(model.std),
         "classes": list(CLASSES),
         "superpixel_area": train.meta.superpixel_area,
-        "label_rule": {"anomaly_min": train.meta.anomaly_min, "benign_max": train.meta.benign_max},
+        "label_rule": label_rule(train.meta),
         "training": asdict(settings),
         "data": {
             "seed": train.meta.dataset_seed,
@@ -165,6 +168,7 @@ def train_pooled(
     see :func:`end_epoch`) with its region threshold;
     resumable from the checkpoint."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    train = training_targets(train, settings.min_delta_e, log)
     torch.manual_seed(settings.seed)
     device = torch.device(device)
     model, frozen, optimizer, state, fresh = start_run(

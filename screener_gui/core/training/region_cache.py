@@ -8,9 +8,16 @@ inference see identical inputs, and labelled by the pipeline's documented rule. 
     OUT/targets.npy     int8 (N,)            1 anomaly, 0 benign (ignored regions are left out)
     OUT/scan_ids.npy    int32 (N,)           scan index of each region: split by scan, never by crop
     OUT/fractions.npy   float32 (N,)         share of the region covered by anomaly pixels
-    OUT/categories.npy  int8 (N,)            COCO category id of the region's object
+    OUT/categories.npy  int8 (N,)            the region's object class: 1-based number in
+                                             ``meta.object_classes`` (the dataset's category id)
+    OUT/anomaly_ids.npy int16 (N,)           label-map value of the region's anomaly (0: none)
+    OUT/kinds.npy       int16 (N,)           its kind: 0-based index in ``meta.anomaly_kinds`` (-1: none)
+    OUT/delta_e.npy     float32 (N,)         its measured visibility ΔE (NaN: none, or not measured)
     OUT/meta.json       how the cache was made; written last and atomically: a folder with
                         a meta.json is complete
+
+A region's anomaly is the one holding most of its anomaly pixels (superpixels), or the most
+visible one it holds (objects); benign regions have none.
 
 The arrays are plain ``.npy`` files (read with ``allow_pickle=False``), the metadata JSON.
 """
@@ -26,31 +33,39 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 import numpy as np
-from PIL import Image
 from tqdm import tqdm
 
 from screener_gui.core.atomic import write_text_atomic
-from screener_gui.core.io import load_scan
+from screener_gui.core.dataset import Dataset, ScanEntry
 from screener_gui.core.pipeline.regions import (
     ANOMALY_MIN,
+    ANOMALY_MIN_PIXELS,
+    ANOMALY_SHARE_MIN,
     BENIGN_MAX,
+    BENIGN_MAX_PIXELS,
     IGNORED,
     OBJECT_MIN_PIXELS,
+    OBJECT_MIN_SHARE,
     OBJECT_SIZE,
     SUBCOMPONENT_SIZE,
     object_crops,
-    object_targets,
     superpixel_crops,
-    superpixel_targets,
 )
 from screener_gui.core.pipeline.superpixels import DEFAULT_SUPERPIXEL_AREA, segment_objects
+from screener_gui.core.training.truth import (
+    LABEL_FIELDS,
+    LabelledRegions,
+    object_labels,
+    scan_truth,
+    superpixel_labels,
+)
 
 Strategy = Literal["subcomponent", "object"]
 STRATEGIES: tuple[str, ...] = ("subcomponent", "object")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the label rule of 30 % / 30 % / 30 px, labels carry their anomaly
 T = TypeVar("T")
 
-_ARRAYS = ("crops", "targets", "scan_ids", "fractions", "categories")
+_ARRAYS = ("crops", "scan_ids", *LABEL_FIELDS)
 _COPY_CHUNK = 512  # crops copied at a time from the spill file into crops.npy
 
 
@@ -62,7 +77,11 @@ class RegionCacheMeta:
         strategy: "subcomponent" (superpixels) or "object".
         size: Crop (height, width) in pixels.
         superpixel_area: Pixels per superpixel asked of SLIC (subcomponent caches).
-        anomaly_min, benign_max, object_min_pixels: The labelling rule's thresholds.
+        anomaly_min, anomaly_share_min, anomaly_min_pixels, benign_max, benign_max_pixels,
+            object_min_share, object_min_pixels: The labelling rule's thresholds
+            (:mod:`screener_gui.core.pipeline.regions`).
+        object_classes: Object classes; ``categories.npy`` numbers them from 1.
+        anomaly_kinds: Anomaly kinds; ``kinds.npy`` indexes them from 0.
         dataset: The source dataset folder.
         dataset_seed, dataset_count: Seed and scan count from the source dataset's manifest.
         scans: Scans extracted (fewer than ``dataset_count`` with a limit).
@@ -74,8 +93,14 @@ class RegionCacheMeta:
     size: tuple[int, int]
     superpixel_area: int
     anomaly_min: float
+    anomaly_share_min: float
+    anomaly_min_pixels: int
     benign_max: float
+    benign_max_pixels: int
+    object_min_share: float
     object_min_pixels: int
+    object_classes: tuple[str, ...]
+    anomaly_kinds: tuple[str, ...]
     dataset: str
     dataset_seed: int
     dataset_count: int
@@ -90,9 +115,13 @@ class RegionCacheMeta:
         data = json.loads(text)
         if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
             version = data.get("format_version") if isinstance(data, dict) else None
-            raise ValueError(f"region cache format {version!r}, expected {FORMAT_VERSION}")
+            raise ValueError(
+                f"region cache format {version!r}, expected {FORMAT_VERSION} (labels now follow the "
+                "30 % / 30 % / 30 px rule and carry their anomaly): extract it again with `screener regions`"
+            )
         try:
-            data["size"] = tuple(data["size"])
+            for key in ("size", "object_classes", "anomaly_kinds"):
+                data[key] = tuple(data[key])
             return cls(**data)
         except (KeyError, TypeError) as exc:
             raise ValueError(f"malformed region cache meta.json ({exc})") from exc
@@ -110,6 +139,9 @@ class RegionCache:
     scan_ids: np.ndarray
     fractions: np.ndarray
     categories: np.ndarray
+    anomaly_ids: np.ndarray
+    kinds: np.ndarray
+    delta_e: np.ndarray
     meta: RegionCacheMeta
 
     @classmethod
@@ -146,6 +178,26 @@ class RegionCache:
         return np.flatnonzero(np.isin(self.scan_ids, np.asarray(scan_ids_subset)))
 
 
+def visible_targets(targets: np.ndarray, delta_e: np.ndarray, min_delta_e: float | None) -> np.ndarray:
+    """Training targets without the positives too faint to see: anomaly regions whose measured ΔE
+    is below ``min_delta_e`` become -1 (left out); benign regions and anomalies without a
+    measurement stay as they are. ``min_delta_e`` None keeps everything.
+
+    Raises:
+        ValueError: ``min_delta_e`` is given but no anomaly region has a measured ΔE (a dataset
+            written before visibility was measured: there is nothing to filter on).
+    """
+    targets = np.array(targets, dtype=np.int8)
+    if min_delta_e is None:
+        return targets
+    positive = targets == 1
+    measured = positive & np.isfinite(delta_e)
+    if positive.any() and not measured.any():
+        raise ValueError("no anomaly region has a measured visibility (ΔE): cannot leave faint ones out")
+    targets[measured & (np.asarray(delta_e) < min_delta_e)] = IGNORED
+    return targets
+
+
 def balanced_indices(targets: np.ndarray, indices: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Up-sample the minority class (as the paper does): equal numbers of both classes, shuffled.
 
@@ -167,21 +219,23 @@ def balanced_indices(targets: np.ndarray, indices: np.ndarray, rng: np.random.Ge
 
 @dataclass(frozen=True)
 class ScanJob:
-    scan_id: int
-    image: Path
-    objects_mask: Path
-    anomalies_mask: Path
-    objects: tuple[tuple[int, int], ...]  # (mask_value, category_id) per object, in annotation order
+    """One scan to extract (sent to a worker process)."""
+
+    scan: ScanEntry
+    object_classes: tuple[str, ...]
+    anomaly_kinds: tuple[str, ...]
     strategy: str
     superpixel_area: int
+
+    @property
+    def scan_id(self) -> int:
+        return self.scan.scan_id
 
 
 @dataclass(frozen=True)
 class _ScanRegions:
     crops: np.ndarray
-    targets: np.ndarray
-    fractions: np.ndarray
-    categories: np.ndarray
+    labels: LabelledRegions
     ignored: int
 
 
@@ -212,83 +266,80 @@ def extract_regions(
 
     Raises:
         ValueError: Unknown strategy.
-        FileNotFoundError: ``dataset_dir`` has no manifest (incomplete or not a dataset).
+        DatasetError: ``dataset_dir`` is no complete dataset, or a file of it is malformed.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; expected one of {STRATEGIES}")
-    dataset_dir, out_dir = Path(dataset_dir), Path(out_dir)
-    manifest_path = dataset_dir / "manifest.json"
-    if not manifest_path.is_file():
-        raise FileNotFoundError(f"{dataset_dir} is not a complete generated dataset (no manifest.json)")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    jobs = scan_jobs(dataset_dir, strategy, superpixel_area)[:limit]
+    out_dir = Path(out_dir)
+    dataset = Dataset.open(dataset_dir)
+    jobs = scan_jobs(dataset, strategy, superpixel_area)[:limit]
     size = SUBCOMPONENT_SIZE if strategy == "subcomponent" else OBJECT_SIZE
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "meta.json").unlink(missing_ok=True)  # from here on the folder is incomplete
     spill = out_dir / ".crops.spill"
-    targets, scan_ids, fractions, categories = [], [], [], []
+    labels: list[LabelledRegions] = []
+    scan_ids: list[np.ndarray] = []
     ignored = 0
     try:
         with open(spill, "wb") as spill_file:
             for job, regions in zip(jobs, run_jobs(jobs, workers, progress), strict=True):
                 np.ascontiguousarray(regions.crops).tofile(spill_file)
-                targets.append(regions.targets)
-                fractions.append(regions.fractions)
-                categories.append(regions.categories)
-                scan_ids.append(np.full(len(regions.targets), job.scan_id, np.int32))
+                labels.append(regions.labels)
+                scan_ids.append(np.full(len(regions.labels.targets), job.scan_id, np.int32))
                 ignored += regions.ignored
-        count = sum(len(t) for t in targets)
+        count = sum(len(part.targets) for part in labels)
         _crops_from_spill(spill, out_dir / "crops.npy", (count, *size, 3))
     finally:
         spill.unlink(missing_ok=True)
         (out_dir / ".crops.npy.tmp").unlink(missing_ok=True)
-    target_array = _joined(targets, np.int8)
-    np.save(out_dir / "targets.npy", target_array)
-    np.save(out_dir / "scan_ids.npy", _joined(scan_ids, np.int32))
-    np.save(out_dir / "fractions.npy", _joined(fractions, np.float32))
-    np.save(out_dir / "categories.npy", _joined(categories, np.int8))
-    meta = RegionCacheMeta(
+    joined = LabelledRegions.joined(labels)
+    save_labels(out_dir, joined, _joined(scan_ids, np.int32))
+    meta = cache_meta(
         strategy=strategy,
         size=size,
         superpixel_area=int(superpixel_area),
-        anomaly_min=ANOMALY_MIN,
-        benign_max=BENIGN_MAX,
-        object_min_pixels=OBJECT_MIN_PIXELS,
-        dataset=str(dataset_dir.resolve()),
-        dataset_seed=int(manifest["seed"]),
-        dataset_count=int(manifest["count"]),
+        object_classes=dataset.object_classes,
+        anomaly_kinds=dataset.anomaly_kinds,
+        dataset=str(dataset.folder.resolve()),
+        dataset_seed=dataset.seed,
+        dataset_count=dataset.count,
         scans=len(jobs),
-        anomaly=int(np.count_nonzero(target_array == 1)),
-        benign=int(np.count_nonzero(target_array == 0)),
+        targets=joined.targets,
         ignored=ignored,
     )
     write_text_atomic(out_dir / "meta.json", meta.to_json())
     return RegionCache.open(out_dir)
 
 
-def scan_jobs(dataset_dir: Path, strategy: str, superpixel_area: int) -> list[ScanJob]:
-    """One job per scan of the dataset, by scan index."""
-    # Imported on use: the generator package is heavy, and only extraction reads its format.
-    from screener_gui.synth.dataset import load_annotations
+def cache_meta(*, targets: np.ndarray, **fields) -> RegionCacheMeta:
+    """The metadata of a cache holding ``targets``, with this version's label-rule thresholds."""
+    return RegionCacheMeta(
+        anomaly_min=ANOMALY_MIN,
+        anomaly_share_min=ANOMALY_SHARE_MIN,
+        anomaly_min_pixels=ANOMALY_MIN_PIXELS,
+        benign_max=BENIGN_MAX,
+        benign_max_pixels=BENIGN_MAX_PIXELS,
+        object_min_share=OBJECT_MIN_SHARE,
+        object_min_pixels=OBJECT_MIN_PIXELS,
+        anomaly=int(np.count_nonzero(targets == 1)),
+        benign=int(np.count_nonzero(targets == 0)),
+        **fields,
+    )
 
-    coco = load_annotations(dataset_dir)
-    electronics = {c["id"] for c in coco["categories"] if c.get("supercategory") == "electronics"}
-    objects: dict[int, list[tuple[int, int]]] = {}
-    for a in coco["annotations"]:
-        if a["category_id"] in electronics:
-            objects.setdefault(a["image_id"], []).append((int(a["mask_value"]), int(a["category_id"])))
+
+def save_labels(out_dir: Path, labels: LabelledRegions, scan_ids: np.ndarray) -> None:
+    """Write every array but ``crops.npy`` into ``out_dir``."""
+    for name in LABEL_FIELDS:
+        np.save(out_dir / f"{name}.npy", getattr(labels, name))
+    np.save(out_dir / "scan_ids.npy", scan_ids.astype(np.int32))
+
+
+def scan_jobs(dataset: Dataset, strategy: str, superpixel_area: int) -> list[ScanJob]:
+    """One job per scan of the dataset, by scan index."""
     jobs = [
-        ScanJob(
-            scan_id=int(image["id"]) - 1,  # the writer numbers COCO images from scan index + 1
-            image=dataset_dir / image["file_name"],
-            objects_mask=dataset_dir / image["objects_mask"],
-            anomalies_mask=dataset_dir / image["anomalies_mask"],
-            objects=tuple(objects.get(image["id"], ())),
-            strategy=strategy,
-            superpixel_area=superpixel_area,
-        )
-        for image in coco["images"]
+        ScanJob(scan, dataset.object_classes, dataset.anomaly_kinds, strategy, superpixel_area)
+        for scan in dataset.scans
     ]
     return sorted(jobs, key=lambda job: job.scan_id)
 
@@ -315,53 +366,20 @@ def run_jobs(
         bar.close()
 
 
-def scan_truth(job: ScanJob) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, np.ndarray]:
-    """A job's scan: RGB, ground-truth object masks (empty ones dropped), their category ids
-    (int8) and the boolean anomaly mask."""
-    rgb = load_scan(job.image).rgb
-    object_map = _read_label_map(job.objects_mask, rgb.shape[:2])
-    anomalies = _read_label_map(job.anomalies_mask, rgb.shape[:2]) > 0
-    masks, category_ids = [], []
-    for value, category in job.objects:
-        mask = object_map == value
-        if mask.any():
-            masks.append(mask)
-            category_ids.append(category)
-    return rgb, masks, np.asarray(category_ids, np.int8), anomalies
-
-
 def _extract_scan(job: ScanJob) -> _ScanRegions:
     """Crops and labels of one scan's regions (runs in a worker process)."""
-    rgb, masks, category_of, anomalies = scan_truth(job)
+    truth = scan_truth(job.scan, job.object_classes)
     if job.strategy == "object":
-        areas = np.array([np.count_nonzero(m) for m in masks], np.float64)
-        hits = np.array([np.count_nonzero(m & anomalies) for m in masks], np.float64)
-        return _ScanRegions(
-            crops=object_crops(rgb, masks),
-            targets=object_targets(masks, anomalies),
-            fractions=(hits / np.maximum(areas, 1)).astype(np.float32),
-            categories=category_of,
-            ignored=0,
-        )
-    sp = segment_objects(rgb, masks, superpixel_area=job.superpixel_area)
-    targets, fractions = superpixel_targets(sp, anomalies)
-    kept = np.flatnonzero(targets != IGNORED)
+        labels = object_labels(job.scan, truth, job.anomaly_kinds)
+        return _ScanRegions(object_crops(truth.rgb, truth.masks), labels, ignored=0)
+    sp = segment_objects(truth.rgb, truth.masks, superpixel_area=job.superpixel_area)
+    labels = superpixel_labels(job.scan, truth, sp, job.anomaly_kinds)
+    kept = np.flatnonzero(labels.targets != IGNORED)
     return _ScanRegions(
-        crops=superpixel_crops(rgb, sp, kept + 1),
-        targets=targets[kept],
-        fractions=fractions[kept],
-        categories=category_of[sp.object_of[kept + 1]] if kept.size else np.zeros(0, np.int8),
-        ignored=int(targets.size - kept.size),
+        crops=superpixel_crops(truth.rgb, sp, kept + 1),
+        labels=labels.take(kept),
+        ignored=int(labels.targets.size - kept.size),
     )
-
-
-def _read_label_map(path: Path, shape: tuple[int, int]) -> np.ndarray:
-    """An 8-bit label-map PNG as uint8 (H, W)."""
-    with Image.open(path) as image:
-        values = np.asarray(image)
-    if values.ndim != 2 or values.shape != shape:
-        raise ValueError(f"{path}: expected a {shape} label map, got shape {values.shape}")
-    return values
 
 
 def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -12,10 +11,10 @@ import numpy as np
 import torch
 from PIL import Image
 
+from screener_gui.core.dataset import Dataset, ScanEntry
 from screener_gui.core.models.segmenter import build_segmenter
 from screener_gui.core.pipeline.objects import SEGMENTER_KIND, Segmenter, match_objects
 from screener_gui.core.weights import load_checkpoint, load_state, load_weights, save_checkpoint, save_weights
-from screener_gui.synth.items import CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -24,7 +23,7 @@ class DetectionSample:
 
     image: np.ndarray  # uint8 (h, w, 3)
     masks: np.ndarray  # uint8 (n, h, w)
-    labels: np.ndarray  # int64 (n,), 1-based class ids (CATEGORIES order)
+    labels: np.ndarray  # int64 (n,), 1-based class numbers in the dataset's object classes
 
 
 @dataclass(frozen=True)
@@ -47,28 +46,19 @@ class SegmenterSettings:
     seed: int = 0
 
 
-def read_dataset(folder: Path) -> tuple[dict, list[dict]]:
-    """The COCO annotations of a generated dataset and, per image, its object annotations."""
-    coco = json.loads((folder / "annotations.json").read_text())
-    by_image: dict[int, list[dict]] = {img["id"]: [] for img in coco["images"]}
-    for ann in coco["annotations"]:
-        if ann["category_id"] <= len(CATEGORIES):
-            by_image[ann["image_id"]].append(ann)
-    return coco, [{"image": img, "objects": by_image[img["id"]]} for img in coco["images"]]
-
-
-def load_sample(folder: Path, entry: dict, scale: float) -> DetectionSample:
-    image = Image.open(folder / entry["image"]["file_name"]).convert("RGB")
-    labels_map = Image.open(folder / entry["image"]["objects_mask"])
+def load_sample(dataset: Dataset, scan: ScanEntry, scale: float) -> DetectionSample:
+    """One scan and its object masks scaled by ``scale`` (masks under 16 px at that scale dropped)."""
+    image = Image.fromarray(scan.load_rgb())
+    labels_map = Image.fromarray(scan.load_object_map())
     size = (round(image.width * scale), round(image.height * scale))
     small = np.asarray(image.resize(size, Image.Resampling.BILINEAR))
     labels_small = np.asarray(labels_map.resize(size, Image.Resampling.NEAREST))
     masks, labels = [], []
-    for ann in entry["objects"]:
-        mask = labels_small == ann["mask_value"]
+    for obj in scan.objects:
+        mask = labels_small == obj.index
         if mask.sum() >= 16:
             masks.append(mask)
-            labels.append(ann["category_id"])
+            labels.append(dataset.class_number(obj.category))
     stack = np.stack(masks).astype(np.uint8) if masks else np.zeros((0, *small.shape[:2]), np.uint8)
     return DetectionSample(small, stack, np.asarray(labels, np.int64))
 
@@ -92,29 +82,27 @@ def _target(sample: DetectionSample, rng: np.random.Generator) -> tuple[torch.Te
     }
 
 
-def mean_iou(segmenter: Segmenter, folder: Path, entries: list[dict]) -> float:
+def mean_iou(segmenter: Segmenter, scans: tuple[ScanEntry, ...]) -> float:
     """Mean over true objects of the matched predicted mask's IoU (a missed object counts 0)."""
     ious = []
-    for entry in entries:
-        rgb = np.asarray(Image.open(folder / entry["image"]["file_name"]).convert("RGB"))
-        truth = np.asarray(Image.open(folder / entry["image"]["objects_mask"]))
-        found = segmenter.detect(rgb)
-        ious.extend(match_objects([o.mask for o in found], truth)[0])
+    for scan in scans:
+        found = segmenter.detect(scan.load_rgb())
+        ious.extend(match_objects([o.mask for o in found], scan.load_object_map())[0])
     return float(np.mean(ious)) if ious else float("nan")
 
 
-def _metadata(settings: SegmenterSettings, model, data_seed: int | None, scale: float) -> dict:
+def _metadata(settings: SegmenterSettings, model, data: Dataset, scale: float) -> dict:
     return {
         "kind": SEGMENTER_KIND,
         "backbone": settings.backbone,
-        "categories": list(CATEGORIES),
+        "categories": list(data.object_classes),
         "min_size": model.transform.min_size[0],
         "max_size": model.transform.max_size,
         "score_threshold": 0.5,
         "mask_threshold": 0.5,
         "input": "false-colour RGB, [0, 1]",
         "training": asdict(settings),
-        "data_seed": data_seed,
+        "data_seed": data.seed,
         "scale": scale,
     }
 
@@ -133,16 +121,19 @@ def train_segmenter(
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
-    _, entries = read_dataset(train_dir)
-    _, val_entries = read_dataset(val_dir)
-    val_entries = val_entries[: settings.validation_scans]
+    train, val = Dataset.open(train_dir), Dataset.open(val_dir)
+    if val.object_classes != train.object_classes:
+        raise ValueError(
+            f"validation classes {val.object_classes} differ from the training classes {train.object_classes}"
+        )
+    val_scans = val.scans[: settings.validation_scans]
     t0 = time.time()
-    samples = [load_sample(train_dir, e, settings.scale) for e in entries]
+    samples = [load_sample(train, scan, settings.scale) for scan in train.scans]
     log(f"loaded {len(samples)} training scans in {time.time() - t0:.0f} s")
     size = samples[0].image.shape[:2]
     model = build_segmenter(
         settings.backbone,
-        len(CATEGORIES) + 1,
+        len(train.object_classes) + 1,
         pretrained=settings.pretrained,
         min_size=min(size),
         max_size=max(size),
@@ -160,8 +151,7 @@ def train_segmenter(
         state = load_checkpoint(checkpoint, model, optimizer)["state"]
         log(f"resumed at iteration {state['iteration']} (best IoU {state['best_iou']:.4f})")
         rng = np.random.default_rng([settings.seed, state["iteration"]])
-    data_seed = json.loads((train_dir / "manifest.json").read_text()).get("seed")
-    meta = _metadata(settings, model, data_seed, settings.scale)
+    meta = _metadata(settings, model, train, settings.scale)
     model.train()
     running, t_last = [], time.time()
     while state["iteration"] < settings.iterations:
@@ -190,7 +180,7 @@ def train_segmenter(
             running, t_last = [], time.time()
         if state["iteration"] % settings.validate_every == 0 or state["iteration"] == settings.iterations:
             segmenter = Segmenter(model, meta)
-            iou = mean_iou(segmenter, val_dir, val_entries)
+            iou = mean_iou(segmenter, val_scans)
             model.train()
             state["history"].append([state["iteration"], iou])
             log(f"validation mean IoU {iou:.4f} at iteration {state['iteration']}")

@@ -1,15 +1,16 @@
-"""Collecting an item's parts: a :class:`Builder` merges small pieces into clusters; mirroring."""
+"""Collecting an item's parts: a :class:`Builder` merges small pieces into clusters; slots; mirroring."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
 from screener_gui.synth.canvas import Part, part
-from screener_gui.synth.item import Cavity
+from screener_gui.synth.item import Cavity, Item, Slot
 from screener_gui.synth.items.item_shapes import Cluster, Member, Scaled, Stud, ring_shape
-from screener_gui.synth.shapes import Box, Cylinder, Ellipse, Frame, Shape
+from screener_gui.synth.shapes import Box, Cylinder, Ellipse, Frame, Polygon, Shape
 
 # Mirror x in the item frame and v in the part frame: an exact mirror image for shapes that are
 # symmetric about their u axis (all the shapes used here), with a proper rotation left over.
@@ -30,11 +31,41 @@ class Builder:
     ``screw`` add a member to the :class:`Cluster` of their material; :meth:`parts` draws
     members larger than :data:`_MAX_MEMBER_MM`, and materials with fewer than
     :data:`_MIN_CLUSTER` members, as parts of their own instead.
+
+    A component that can be emptied and refilled (a battery's cells, a drive bay) is collected
+    in a :meth:`slot` of its own: its pieces are never merged with the rest of the item.
     """
 
     def __init__(self) -> None:
         self._parts: list[Part] = []
         self._members: dict[str, list[Member]] = {}
+        self._slots: list[Slot] = []
+
+    @contextmanager
+    def slot(self, name: str) -> Iterator[SlotBuilder]:
+        """Collects a removable component's insides into a :class:`Slot` of this item.
+
+        Everything added to the yielded builder becomes the slot's parts (clustered among
+        themselves only); set its ``room`` (and add its ``cores``) before the block ends::
+
+            with b.slot("battery_cells") as s:
+                s.cores += c.pouch_pack(s, x, y, width, height, thickness)
+                s.room = s.bounds(thickness)
+
+        Raises:
+            ValueError: When the block ends without a room, or without parts.
+        """
+        s = SlotBuilder(name)
+        yield s
+        self.add_slot(s.to_slot())
+
+    def add_slot(self, slot: Slot) -> None:
+        """Adds a finished slot (e.g. a part's own slot, moved into this item's frame)."""
+        self._slots.append(slot)
+
+    def slots(self) -> list[Slot]:
+        """The slots collected so far."""
+        return list(self._slots)
 
     def add(self, shape: Shape, material: str, x: float = 0.0, y: float = 0.0, angle: float = 0.0) -> None:
         self._parts.append(part(shape, material, x, y, angle))
@@ -134,6 +165,50 @@ class Builder:
         return out
 
 
+class SlotBuilder(Builder):
+    """A :class:`Builder` for a slot's insides, with the slot's room and refillable cores.
+
+    Attributes:
+        name: The slot's name.
+        room: The free volume once the insides are out; None until set.
+        cores: Volumes refillable in place (item frame, original material).
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.room: Cavity | None = None
+        self.cores: list[Part] = []
+
+    def bounds(self, depth_mm: float, margin_mm: float = 0.0) -> Cavity:
+        """An axis-aligned room around everything collected so far, ``depth_mm`` deep."""
+        x0, y0, x1, y1 = parts_bounds(self.parts())
+        m = margin_mm
+        return Cavity((x0 + x1) / 2, (y0 + y1) / 2, x1 - x0 + 2 * m, y1 - y0 + 2 * m, round(depth_mm, 2))
+
+    def to_slot(self) -> Slot:
+        """The finished slot."""
+        parts = self.parts()
+        if self.room is None or not parts or self._slots:
+            raise ValueError(f"slot {self.name!r} needs parts and a room (and holds no slots)")
+        return Slot(self.name, tuple(parts), self.room, tuple(self.cores))
+
+
+def parts_bounds(parts: Iterable[Part]) -> tuple[float, float, float, float]:
+    """The axis-aligned box (x0, y0, x1, y1) around the parts (their polygons or bounding boxes, mm)."""
+    xs, ys = [], []
+    for p in parts:
+        if isinstance(p.shape, Polygon):
+            u, v = np.array(p.shape.points, float).T
+        else:
+            hw, hh = p.shape.half_extent()
+            u, v = np.array([-hw, hw, hw, -hw]), np.array([-hh, -hh, hh, hh])
+        corners = p.transform @ np.vstack([u, v, np.ones_like(u)])
+        xs += corners[0].tolist()
+        ys += corners[1].tolist()
+    return min(xs), min(ys), max(xs), max(ys)
+
+
 def _member_shape(member: Member) -> Shape:
     """The shape a cluster member stands for, to draw it as a part of its own."""
     kind, _, _, w, h, t, _, extra = member
@@ -165,6 +240,41 @@ def mirror_cavity(cavity: Cavity) -> Cavity:
     return Cavity(
         -cavity.x_mm, cavity.y_mm, cavity.width_mm, cavity.height_mm, cavity.depth_mm, -cavity.angle_deg
     )
+
+
+def mirror_slot(slot: Slot) -> Slot:
+    """A slot reflected about the item's y axis: its parts, room and cores."""
+    parts, cores = tuple(mirror_x(slot.parts)), tuple(mirror_x(slot.cores))
+    return Slot(slot.name, parts, mirror_cavity(slot.room), cores)
+
+
+def move_cavity(cavity: Cavity, transform: np.ndarray) -> Cavity:
+    """A cavity expressed in the frame ``transform`` (a rigid pose) maps its frame into."""
+    x, y = (transform @ np.array([cavity.x_mm, cavity.y_mm, 1.0]))[:2]
+    angle = cavity.angle_deg + float(np.rad2deg(np.arctan2(transform[1, 0], transform[0, 0])))
+    return Cavity(float(x), float(y), cavity.width_mm, cavity.height_mm, cavity.depth_mm, angle)
+
+
+def move_slot(slot: Slot, transform: np.ndarray) -> Slot:
+    """A slot expressed in the frame ``transform`` (a rigid pose) maps its frame into."""
+    parts = tuple(p.moved(transform) for p in slot.parts)
+    cores = tuple(p.moved(transform) for p in slot.cores)
+    return Slot(slot.name, parts, move_cavity(slot.room, transform), cores)
+
+
+def finish(
+    category: str,
+    outline: Part,
+    b: Builder,
+    cavities: list[Cavity],
+    rng: np.random.Generator | None = None,
+) -> Item:
+    """The item from what ``b`` collected; mirrored left to right half the time if ``rng`` is given."""
+    parts, slots = b.parts(), b.slots()
+    if rng is not None and rng.random() < 0.5:
+        parts, slots = mirror_x(parts), [mirror_slot(s) for s in slots]
+        cavities = [mirror_cavity(k) for k in cavities]
+    return Item(category, outline, tuple(parts), tuple(cavities), tuple(slots))
 
 
 def cavity_between(

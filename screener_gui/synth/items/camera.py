@@ -3,6 +3,7 @@
 Frame: x along the body's width (grip at -x), y along its height (top plate at -y). The beam
 runs along the optical axis, so lens barrels appear as bright rings (their walls edge-on),
 glass elements as lens-shaped discs, the battery standing in the grip as a dense block.
+The battery's cell is a slot (``battery_cells``): its contents can be replaced inside its can.
 """
 
 from __future__ import annotations
@@ -46,10 +47,7 @@ def build(rng: np.random.Generator) -> Item:
     else:
         _interchangeable(b, cavities, style, grip, width, height, depth, xi, yi, rng)
     c.screws_around(b, xi - 3, yi - 3, rng, int(rng.integers(5, 10)), 1.6, 4.0)
-    parts = b.parts()
-    if rng.random() < 0.5:
-        parts, cavities = bld.mirror_x(parts), [bld.mirror_cavity(k) for k in cavities]
-    return Item("camera", outline, tuple(parts), tuple(cavities))
+    return bld.finish("camera", outline, b, cavities, rng)
 
 
 def _lens(
@@ -137,8 +135,11 @@ def _interchangeable(
     gx = -xi + grip / 2 + 1
     # The pack in its plastic case: the cell's copper foils are FOIL_SHARE of its volume.
     b.add(Box(21.0, 56.0, 2.0, 2.0), "polycarbonate", gx, 8.0)
-    b.add(Box(19.0, 52.0, 34.0 * (1 - c.FOIL_SHARE), 1.0), "li_ion_cell", gx, 8.0)
-    b.add(Box(18.0, 51.0, 34.0 * c.FOIL_SHARE, 1.0), "copper", gx, 8.0)
+    with b.slot("battery_cells") as s:  # the cell's contents; its aluminium can stays
+        s.cores.append(part(Box(19.0, 52.0, 34.0 * (1 - c.FOIL_SHARE), 1.0), "li_ion_cell", gx, 8.0))
+        s.extend(s.cores)
+        s.add(Box(18.0, 51.0, 34.0 * c.FOIL_SHARE, 1.0), "copper", gx, 8.0)
+        s.room = s.bounds(34.0)
     b.add(Frame(19.0, 52.0, 0.4, 34.0, 1.0), "aluminium", gx, 8.0)
     b.add(Box(24.0, 32.0, 0.6), "steel", gx + 4, -yi + 20)
     b.add(Cylinder(8.0, 8.0, wall=1.2), "steel", mx, yi - 5.0, 90.0)  # tripod socket
@@ -179,10 +180,13 @@ def _compact(
     c.shield_can(b, -width * 0.15 + 16, -height * 0.12, 12.0, 10.0, 1.2)
     b.add(Box(width - 28, height - 12, 2.0, 2.0), "lcd", -2.0, 0.0)
     bx = -xi + 16
-    b.add(Box(28.0, 40.0, 8.0, 1.0), "li_ion_cell", bx, 2.0)
+    with b.slot("battery_cells") as s:  # the cell's contents; the pack's case stays
+        s.cores.append(part(Box(28.0, 40.0, 8.0, 1.0), "li_ion_cell", bx, 2.0))
+        s.extend(s.cores)
+        s.add(Box(27.0, 39.0, 8.0 * c.FOIL_SHARE, 1.0), "copper", bx, 2.0)
+        s.room = s.bounds(8.0)
     b.add(Frame(29.0, 41.0, 0.4, 8.0, 1.0), "aluminium", bx, 2.0)
     b.add(Box(29.0, 41.0, 0.6, 1.0), "aluminium", bx, 2.0)  # the pack's case, top and bottom
-    b.add(Box(27.0, 39.0, 8.0 * c.FOIL_SHARE, 1.0), "copper", bx, 2.0)
     b.add(Cylinder(28.0, 10.0, wall=0.4), "aluminium", bx + 26, -yi + 7)
     b.add(Cylinder(27.0, 9.0), "paper", bx + 26, -yi + 7)
     b.add(Cylinder(6.0, 6.5, wall=1.0), "steel", 0.0, yi - 4.0, 90.0)

@@ -125,6 +125,11 @@ def screws_around(
 # --- Batteries -----------------------------------------------------------------------------
 
 
+def roll_diameter(size: tuple[float, float] = CELL_18650) -> float:
+    """Diameter (mm) of a cylindrical cell's jelly roll: the free height inside its emptied can."""
+    return size[1] - 2 * CAN_MM - 0.2
+
+
 def cell_into(
     b: Builder,
     x: float,
@@ -141,7 +146,7 @@ def cell_into(
     adds the positive cap assembly (vent disc, PTC, cap), a dense bar across one end.
     """
     length, diameter = size
-    roll_d = diameter - 2 * CAN_MM - 0.2
+    roll_d = roll_diameter(size)
     a = math.radians(angle_deg)
     ca, sa = math.cos(a), math.sin(a)
     rx, ry = x - 0.5 * ca, y - 0.5 * sa  # the roll sits towards the can's bottom
@@ -174,16 +179,27 @@ def cell_row(
     size: tuple[float, float] = CELL_18650,
     *,
     caps: bool = True,
-) -> None:
+    rolls: Builder | None = None,
+) -> list[Part]:
     """``count`` cylindrical cells side by side (axes ``pitch`` apart), lying along ``angle_deg``
     and alternating in direction, as in every pack: the parts of :func:`cell_into` for the whole
-    row, one :class:`CellRow` per material. The caps sit at alternate ends."""
+    row, one :class:`CellRow` per material. The caps sit at alternate ends.
+
+    Args:
+        rolls: Where the jelly rolls go (a slot's builder: the cells can be emptied and
+            refilled) when not ``b``; the steel cans and caps always go to ``b``.
+
+    Returns:
+        Each cell's roll as drawn in ``li_ion_cell`` (its own part, the same path): a slot's
+        refillable cores. The rolls' copper foils are drawn apart (one row for all cells).
+    """
     length, diameter = size
-    roll_d = diameter - 2 * CAN_MM - 0.2
+    roll_d = roll_diameter(size)
     core = roll_d / 2 - 1.6
     roll = (count, length - 3.0, roll_d, pitch, core)
-    b.add(CellRow(*roll, 1 - FOIL_SHARE), "li_ion_cell", x, y, angle_deg)
-    b.add(CellRow(*roll, FOIL_SHARE), "copper", x, y, angle_deg)
+    inside = b if rolls is None else rolls
+    inside.add(CellRow(*roll, 1 - FOIL_SHARE), "li_ion_cell", x, y, angle_deg)
+    inside.add(CellRow(*roll, FOIL_SHARE), "copper", x, y, angle_deg)
     b.add(CellRow(count, length, diameter, pitch, CAN_MM), "steel", x, y, angle_deg)
     if caps:
         a = math.radians(angle_deg)
@@ -201,6 +217,12 @@ def cell_row(
                 angle_deg,
                 wall=0.8,
             )
+    a = math.radians(angle_deg)
+    one = CellRow(1, *roll[1:], 1 - FOIL_SHARE)
+    across = (np.arange(count) - (count - 1) / 2) * pitch
+    return [
+        part(one, "li_ion_cell", x - k * math.sin(a), y + k * math.cos(a), angle_deg) for k in across.tolist()
+    ]
 
 
 def pouch_pack(
@@ -212,18 +234,25 @@ def pouch_pack(
     thickness: float,
     cells: int = 1,
     gap: float = 3.0,
-) -> None:
+) -> list[Part]:
     """Flat lithium-polymer pouch cells side by side along x, filling ``width`` x ``height``.
 
     Each cell is an electrode stack (``li_ion_cell``) in an aluminium-laminate pouch with a
     ~3 mm sealed rim. The stacks' copper foils (:data:`FOIL_SHARE` of the thickness) are one
     copper sheet over the whole pack (one part instead of one per cell).
+
+    Returns:
+        The electrode stacks' parts (``li_ion_cell``): a slot's refillable cores when the pack
+        is a slot's. The copper sheet of their foils is drawn apart.
     """
     cell_w = (width - gap * (cells - 1)) / cells
+    stacks = []
     for k in range(cells):
         cx = x - width / 2 + cell_w / 2 + k * (cell_w + gap)
-        b.add(Box(cell_w, height, thickness, 2.0), "li_ion_cell", cx, y)
+        stacks.append(part(Box(cell_w, height, thickness, 2.0), "li_ion_cell", cx, y))
+    b.extend(stacks)
     b.add(Box(width - 2.0, height - 5.0, FOIL_SHARE * thickness, 1.5), "copper", x, y + 1.5)
+    return stacks
 
 
 # --- Electronics ---------------------------------------------------------------------------

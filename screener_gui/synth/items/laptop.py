@@ -5,6 +5,10 @@ back band holds the mainboard, fans and heat pipes under the keyboard; the front
 battery under the palm rest, the trackpad and, on some models, an optical or 2.5" drive bay.
 A random mirror image swaps left and right (a laptop scanned upside down looks the same).
 
+Slots (components a smuggler empties and refills): the battery's cells (``battery_cells``:
+the jelly rolls inside the 18650 cans, or the pouch pack), the optical drive's mechanism
+(``optical_bay``) and a 2.5" drive's mechanism inside its casting (``drive_internals``).
+
 What makes a laptop read as metal in a scan is its internals, not its casing: the display
 panel's steel (or aluminium) back plate spans the whole lid, the keyboard sits on a perforated
 steel plate, the mainboard carries 0.1–0.25 mm of copper under its packages, shield cans,
@@ -110,10 +114,7 @@ def build(rng: np.random.Generator) -> Item:
     # Bottom-cover screws along the rim.
     c.screws_around(lay.b, xi - 5, yi - 5, rng, int(rng.integers(6, 11)), 2.0, 4.0)
 
-    parts, cavities = lay.b.parts(), lay.cavities
-    if rng.random() < 0.5:
-        parts, cavities = bld.mirror_x(parts), [bld.mirror_cavity(k) for k in cavities]
-    return Item("laptop", outline, tuple(parts), tuple(cavities))
+    return bld.finish("laptop", outline, lay.b, lay.cavities, rng)
 
 
 def _display(lay: _Layout, chassis: str, rng: np.random.Generator) -> None:
@@ -368,13 +369,16 @@ def _bay(lay: _Layout, kind: str, rng: np.random.Generator) -> float:
         if rng.random() < 0.65:  # an optical drive: steel sheet case, spindle, sled rails, board
             b.add(Box(w, d, 0.6, 1.0), "steel", x, y)
             b.add(Box(w - 6, 10.0, 3.0), "polyester", x, y + d / 2 - 6)
-            b.disc("ferrite", x + 5, y - 8, 28.0, 2.0)
-            b.disc("steel", x + 5, y - 8, 12.0, 2.5)
-            for off in (-14.0, 14.0):
-                b.add(Cylinder(70.0, 3.0), "steel", x + 5 + off * 2.4, y + 22, 90)
-            b.add(Box(26.0, 18.0, 4.0), "steel", x + 5, y + 30)  # pickup sled
-            c.circuit_board(b, x - 20, y - d / 4, 70.0, 50.0, 0.8, 0.06)
-            c.chip(b, x - 20, y - d / 4, 12.0, 12.0, bga=False)
+            with b.slot("optical_bay") as s:  # the mechanism; the case and bezel stay
+                s.disc("ferrite", x + 5, y - 8, 28.0, 2.0)
+                s.disc("steel", x + 5, y - 8, 12.0, 2.5)
+                for off in (-14.0, 14.0):
+                    s.add(Cylinder(70.0, 3.0), "steel", x + 5 + off * 2.4, y + 22, 90)
+                s.add(Box(26.0, 18.0, 4.0), "steel", x + 5, y + 30)  # pickup sled
+                c.circuit_board(s, x - 20, y - d / 4, 70.0, 50.0, 0.8, 0.06)
+                c.chip(s, x - 20, y - d / 4, 12.0, 12.0, bga=False)
+                # Inside the case's sheets, up to the bezel.
+                s.room = Cavity(x, y - 2.0, w - 4.0, d - 8.0, round(h - 0.6, 2))
             lay.cavities.append(Cavity(x, y - 4, w - 14, d - 30, round(h - 5.5, 2)))
         else:  # empty bay or a plastic weight saver
             b.add(Frame(w, d, 1.2, h - 1, 3.0), "polyester", x, y)
@@ -383,14 +387,13 @@ def _bay(lay: _Layout, kind: str, rng: np.random.Generator) -> float:
     w, d = 100.0, 69.85
     x, y = -lay.xi + w / 2 + 3.0, lay.yi - d / 2 - 3.0
     if rng.random() < 0.6:
-        drive = hard_drive.build_form("2.5", rng, 7.0)
+        drive = hard_drive.build_form("2.5", rng, 7.0, gutted=True)
         transform = pose(x, y, 180.0 if rng.random() < 0.5 else 0.0)
         b.extend([drive.outline.moved(transform)])
         b.extend(p.moved(transform) for p in drive.parts)
-        for k in drive.cavities:
-            cx, cy = (transform @ np.array([k.x_mm, k.y_mm, 1.0]))[:2]
-            angle = k.angle_deg + float(np.rad2deg(np.arctan2(transform[1, 0], transform[0, 0])))
-            lay.cavities.append(Cavity(float(cx), float(cy), k.width_mm, k.height_mm, k.depth_mm, angle))
+        for slot in drive.slots:
+            b.add_slot(bld.move_slot(slot, transform))
+        lay.cavities.extend(bld.move_cavity(k, transform) for k in drive.cavities)
     else:  # an empty bay (SSD-only laptop): a plastic cradle and the SATA connector
         b.add(Frame(w + 2, d + 2, 1.0, 6.0, 2.0), "polyester", x, y)
         b.add(Box(6.0, 40.0, 5.0), "polyester", x + w / 2 - 4, y)
@@ -430,21 +433,27 @@ def _battery(lay: _Layout, bay_right: float, rng: np.random.Generator) -> None:
     b.add(Box(bms_w, 6.0, 1.2), "fr4", bx, bms_y)
     for k in range(3):  # MOSFETs and fuel gauge
         b.add(Box(4.0, 4.0, 1.2, 0.3), "silicon", bx + (k - 1) * bms_w / 3, bms_y)
-    if cells:
-        cell_y0 = by - d / 2 + 10
-        if style == "row":
-            c.cell_row(b, bx - w / 2 + 2 + _CELL_PITCH * a / 2, cell_y0 + 34, 90.0, a, _CELL_PITCH)
-            for yy in (cell_y0 + 1.5, cell_y0 + 66.5):
-                b.add(Box(w - 6, 6.0, 0.2), "steel", bx, yy)  # nickel-plated steel strips
+    # The cells' jelly rolls (their steel cans stay), or the whole pouch pack, can be replaced.
+    with b.slot("battery_cells") as s:
+        if cells:
+            cell_y0 = by - d / 2 + 10
+            if style == "row":
+                x = bx - w / 2 + 2 + _CELL_PITCH * a / 2
+                s.cores += c.cell_row(b, x, cell_y0 + 34, 90.0, a, _CELL_PITCH, rolls=s)
+                for yy in (cell_y0 + 1.5, cell_y0 + 66.5):
+                    b.add(Box(w - 6, 6.0, 0.2), "steel", bx, yy)  # nickel-plated steel strips
+            else:
+                for j in range(a):
+                    x = bx - w / 2 + 2 + 65.6 * (j + 0.5)
+                    y = cell_y0 + 1 + _CELL_PITCH * n_rows / 2
+                    s.cores += c.cell_row(b, x, y, 0.0, n_rows, _CELL_PITCH, rolls=s)
+                for j in range(a + 1):
+                    x = bx - w / 2 + 2 + 65.6 * j
+                    b.add(Box(3.0, n_rows * _CELL_PITCH - 2, 0.2), "steel", x, cell_y0 + 1 + n_rows * 9.5)
+            s.room = s.bounds(c.roll_diameter())
         else:
-            for j in range(a):
-                x = bx - w / 2 + 2 + 65.6 * (j + 0.5)
-                c.cell_row(b, x, cell_y0 + 1 + _CELL_PITCH * n_rows / 2, 0.0, n_rows, _CELL_PITCH)
-            for j in range(a + 1):
-                x = bx - w / 2 + 2 + 65.6 * j
-                b.add(Box(3.0, n_rows * _CELL_PITCH - 2, 0.2), "steel", x, cell_y0 + 1 + n_rows * 9.5)
-    else:
-        c.pouch_pack(b, bx, by + 4, w - 8, d - 14, thickness, int(rng.integers(2, 5)), 4.0)
+            s.cores += c.pouch_pack(s, bx, by + 4, w - 8, d - 14, thickness, int(rng.integers(2, 5)), 4.0)
+            s.room = s.bounds(thickness)
     lay.cavities.append(Cavity(bx, by, w - 2, d - 2, round(thickness + 0.5, 2)))
 
     # Free space beside and in front of the battery; speakers sit in the far front corners.

@@ -5,7 +5,8 @@ stacked in the top third beside the cameras, the battery fills the middle, the s
 vibration motor and USB-C port sit at the bottom. The mid-frame (aluminium, with a thin
 stainless plate under the display) and the frame's rails make even the thinnest phone read as
 metal; the stacked board under its shield can, the camera modules and the vibration motor's
-steel mass are the darkest spots.
+steel mass are the darkest spots. The battery pouch is a slot (``battery_cells``): it can be
+swapped for something of its size.
 """
 
 from __future__ import annotations
@@ -80,7 +81,9 @@ def build(rng: np.random.Generator) -> Item:
     bat_w = width - 2 * rim[1] - 4
     bat_t = thickness - back[1] - 3.0
     bat_x = (bat_x0 + bat_x1) / 2
-    c.pouch_pack(b, bat_x, 0.0, bat_x1 - bat_x0, bat_w, bat_t)
+    with b.slot("battery_cells") as s:
+        s.cores += c.pouch_pack(s, bat_x, 0.0, bat_x1 - bat_x0, bat_w, bat_t)
+        s.room = s.bounds(bat_t)
     if glass_back:  # wireless charging needs a glass back
         coil_d = min(bat_w - 8, 50.0)
         b.extend([c.ring(bat_x - 8, 0.0, coil_d, coil_d * 0.45, 0.25, "copper")])
@@ -107,7 +110,4 @@ def build(rng: np.random.Generator) -> Item:
     bottom = bld.cavity_between(bat_x1 + 2, -yi + 29, xi - 2, yi - 24, free, min_side_mm=6)
     if bottom is not None:
         cavities.append(bottom)
-    parts = b.parts()
-    if rng.random() < 0.5:
-        parts, cavities = bld.mirror_x(parts), [bld.mirror_cavity(k) for k in cavities]
-    return Item("phone", outline, tuple(parts), tuple(cavities))
+    return bld.finish("phone", outline, b, cavities, rng)

@@ -3,6 +3,9 @@
 Frame: x along the cells (the charge board with its USB ports at +x), y across. The cells are
 nearly all of it: steel cans, copper foils and NMC cathodes make them dark blue blocks, with the
 hollow core a lighter line along each cylindrical cell and the cap assembly a bar at one end.
+
+The cells are a slot (``battery_cells``): the jelly rolls can be taken out of their steel cans
+and the cans refilled, or the pouch cells replaced, the classic way to hide inside a power bank.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import numpy as np
 
 from screener_gui.synth.canvas import part
 from screener_gui.synth.item import Cavity, Item
+from screener_gui.synth.items import builder as bld
 from screener_gui.synth.items import components as c
 from screener_gui.synth.items import item_shapes as ishapes
 from screener_gui.synth.shapes import Box, Cylinder
@@ -37,8 +41,10 @@ def build(rng: np.random.Generator) -> Item:
         height = n_cells * cell_t + 4.0
         pack_x = -length / 2 + clear + cell_l / 2
         # Cells stacked along the beam: one pouch of the summed thickness.
-        c.pouch_pack(b, pack_x, 0.0, cell_l, cell_w, n_cells * cell_t)
         pack_depth = n_cells * cell_t
+        with b.slot("battery_cells") as s:
+            s.cores += c.pouch_pack(s, pack_x, 0.0, cell_l, cell_w, pack_depth)
+            s.room = s.bounds(pack_depth)
         cavities.append(Cavity(pack_x, 0.0, cell_l - 4, cell_w - 4, round(pack_depth, 2)))
     else:
         big = rng.random() < 0.25
@@ -52,8 +58,11 @@ def build(rng: np.random.Generator) -> Item:
         width = rows * pitch + 2 * clear + rng.uniform(0.5, 6)
         height = cell[1] + 3.0
         pack_x = -length / 2 + clear + cols * (cell[0] + 1.0) / 2
-        for j in range(cols):
-            c.cell_row(b, pack_x + (j - (cols - 1) / 2) * (cell[0] + 1.0), 0.0, 0.0, rows, pitch, cell)
+        with b.slot("battery_cells") as s:  # the jelly rolls; the steel cans stay
+            for j in range(cols):
+                x = pack_x + (j - (cols - 1) / 2) * (cell[0] + 1.0)
+                s.cores += c.cell_row(b, x, 0.0, 0.0, rows, pitch, cell, rolls=s)
+            s.room = s.bounds(c.roll_diameter(cell))
         for j in range(cols + 1):
             x = pack_x + (j - cols / 2) * (cell[0] + 1.0)
             b.add(Box(1.5, rows * pitch - 3, 0.6), "nickel", x, 0.0)  # spot-welded strips, folded
@@ -95,4 +104,4 @@ def build(rng: np.random.Generator) -> Item:
         c.port(b, length / 2 - clear - depth / 2 + 0.5, y, 0.0, kind)
     b.add(Box(2.0, 12.0, 0.8), "ceramic", bx - board_l * 0.4, 0.0)  # status LEDs
     b.add(Cylinder(board_l * 0.6, 1.2), "copper", bx - board_l * 0.6, width * 0.3, 0)  # battery leads
-    return Item("power_bank", outline, tuple(b.parts()), tuple(cavities))
+    return bld.finish("power_bank", outline, b, cavities)

@@ -4,6 +4,7 @@ Frame: x along the long side, y across. The logic board runs along one long edge
 battery cells fill the middle, speakers sit at the short ends and cover magnets line an edge.
 Behind the display sits its metal back plate (steel on LCD modules, a thinner steel or
 aluminium sheet behind OLEDs), so a tablet reads as metal all over, darkest over the cells.
+The battery's pouch cells are a slot (``battery_cells``): they can be swapped for a payload.
 """
 
 from __future__ import annotations
@@ -77,15 +78,17 @@ def build(rng: np.random.Generator) -> Item:
     cell_t = max(thickness - back[1] - 3.2, 2.0)
     b_y0, b_y1 = by + board_h / 2 + 3, yi - 3
     b_x0, b_x1 = -xi + 22, xi - 22
-    c.pouch_pack(
-        b,
-        (b_x0 + b_x1) / 2,
-        (b_y0 + b_y1) / 2 + 2,
-        b_x1 - b_x0,
-        b_y1 - b_y0 - 8,
-        cell_t,
-        int(rng.integers(2, 4)),
-    )
+    with b.slot("battery_cells") as s:
+        s.cores += c.pouch_pack(
+            s,
+            (b_x0 + b_x1) / 2,
+            (b_y0 + b_y1) / 2 + 2,
+            b_x1 - b_x0,
+            b_y1 - b_y0 - 8,
+            cell_t,
+            int(rng.integers(2, 4)),
+        )
+        s.room = s.bounds(cell_t)
 
     # Speakers at both short ends, rear camera in a corner, cover magnets along an edge.
     for sx in (-1, 1):
@@ -109,7 +112,4 @@ def build(rng: np.random.Generator) -> Item:
     gap = bld.cavity_between(free_x0, -yi + 3, free_x1, by + board_h / 2, round(depth, 2))
     if gap is not None:
         cavities.append(gap)
-    parts = b.parts()
-    if rng.random() < 0.5:
-        parts, cavities = bld.mirror_x(parts), [bld.mirror_cavity(k) for k in cavities]
-    return Item("tablet", outline, tuple(parts), tuple(cavities))
+    return bld.finish("tablet", outline, b, cavities, rng)
