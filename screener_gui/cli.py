@@ -35,8 +35,29 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     print(
         f"wrote {summary.scans} scans to {summary.out} in {summary.seconds:.1f} s "
         f"({summary.scans_per_second:.2f} scans/s); {c['objects']} electronics items, "
-        f"{c['objects_with_anomaly']} with a concealed anomaly"
+        f"{c['objects_with_anomaly']} with a concealed anomaly; {c['redraws']} redraws for a visibility "
+        f"target, {c['dropped']} anomalies dropped (their items left clean)"
     )
+    return 0
+
+
+def _cmd_threat_sheet(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from screener_gui.core.io import save_png_atomic
+    from screener_gui.synth.anomalies import ANOMALY_KINDS
+    from screener_gui.synth.threat_sheet import threat_sheet
+
+    kinds = tuple(args.kinds) if args.kinds else ANOMALY_KINDS
+    unknown = sorted(set(kinds) - set(ANOMALY_KINDS))
+    if unknown:
+        print(
+            f"unknown anomaly kinds: {', '.join(unknown)}; known: {', '.join(ANOMALY_KINDS)}", file=sys.stderr
+        )
+        return 1
+    sheet = threat_sheet(kinds, shrink=args.shrink)
+    save_png_atomic(args.out, np.ascontiguousarray(sheet), compress_level=6)
+    print(f"{len(kinds)} anomaly kinds hidden in laptops: {args.out}")
     return 0
 
 
@@ -146,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_synth)
+
+    p = sub.add_parser("threat-sheet", help="every anomaly kind hidden in a laptop, with its outline and ΔE")
+    p.add_argument("--out", required=True, help="PNG to write")
+    p.add_argument("--kinds", nargs="*", help="kinds to show (default: all)")
+    p.add_argument("--shrink", type=float, default=0.25, help="size: 0 largest … 1 smallest (default 0.25)")
+    p.set_defaults(func=_cmd_threat_sheet)
 
     p = sub.add_parser("contact-sheet", help="tile the scans of a folder into one PNG")
     p.add_argument("folder", help="a dataset folder (uses its images/) or any folder of scans")

@@ -16,7 +16,6 @@ cavity down to each kind's minimum (:func:`min_size`); below it :func:`build_ano
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,8 +23,9 @@ from screener_gui.synth.canvas import Part, part, pose
 from screener_gui.synth.item import Anomaly, Cavity
 from screener_gui.synth.items import components as c
 from screener_gui.synth.shapes import Box, Cylinder, Ellipse, Ellipsoid, Polygon, Textured
+from screener_gui.synth.threats import THREAT_BUILDERS, THREAT_MIN, THREAT_WEIGHTS, MinSize
 
-CAVITY_KINDS: tuple[str, ...] = (
+_PAPER_KINDS: tuple[str, ...] = (
     "organic_slab",
     "organic_blob",
     "screws",
@@ -35,27 +35,25 @@ CAVITY_KINDS: tuple[str, ...] = (
     "extra_cells",
     "powder",
 )
-"""Kinds built from scratch in a free volume (a cavity, or the room a removed component leaves)."""
+CAVITY_KINDS: tuple[str, ...] = (*_PAPER_KINDS, *THREAT_BUILDERS)
+"""Kinds built from scratch in a free volume (a cavity, or the room a removed component leaves):
+the paper's list, then the procedural threats of :mod:`screener_gui.synth.threats`."""
 FILLED_CELLS = "filled_cells"
 """Battery cells whose cores are emptied and refilled in place (:mod:`screener_gui.synth.conceal`)."""
 ANOMALY_KINDS: tuple[str, ...] = (*CAVITY_KINDS, FILLED_CELLS)
 """Every kind an annotation can name."""
-_KIND_WEIGHTS = np.array([0.22, 0.13, 0.12, 0.12, 0.12, 0.10, 0.09, 0.10])
+# The paper's kinds take 55 % of draws, the procedural threats 45 %, each group by its own weights.
+_PAPER_WEIGHTS = np.array([0.22, 0.13, 0.12, 0.12, 0.12, 0.10, 0.09, 0.10])
+_THREAT_WEIGHTS = np.array([THREAT_WEIGHTS[k] for k in THREAT_BUILDERS])
+_KIND_WEIGHTS = np.concatenate(
+    [0.55 * _PAPER_WEIGHTS / _PAPER_WEIGHTS.sum(), 0.45 * _THREAT_WEIGHTS / _THREAT_WEIGHTS.sum()]
+)
 
 MARGIN_MM = 0.5
 """Clearance kept between an anomaly and its cavity's edges (mm)."""
 
 # Worst-case thickness factor of Textured: 1 + amplitude * 5 / sqrt(5/2).
 _TEXTURE_PEAK = 5 / np.sqrt(2.5)
-
-
-@dataclass(frozen=True)
-class MinSize:
-    """Smallest room a kind needs: long and short side of the footprint, depth (mm)."""
-
-    long_mm: float
-    short_mm: float
-    depth_mm: float
 
 
 _MIN: dict[str, MinSize] = {
@@ -67,6 +65,7 @@ _MIN: dict[str, MinSize] = {
     "wires": MinSize(30.0, 4.0, 1.5),
     "extra_cells": MinSize(21.0, 21.0, 3.3),
     "powder": MinSize(20.0, 15.0, 2.0),
+    **THREAT_MIN,
 }
 
 
@@ -358,4 +357,5 @@ _BUILDERS: dict[str, Callable[[float, float, float, float, np.random.Generator],
     "wires": _wires,
     "extra_cells": _extra_cells,
     "powder": _powder,
+    **THREAT_BUILDERS,
 }

@@ -34,9 +34,9 @@ MAX_DRAWS = 10
 """Places and kinds tried for one anomaly before the item is left clean."""
 BISECTION_STEPS = 6
 """Measurements of ``shrink`` after the two ends, per draw."""
-SLOT_SHARE = 0.45
+SLOT_SHARE = 0.3
 """Probability that an item with replaceable components hides its anomaly in one of them."""
-REFILL_SHARE = 0.65
+REFILL_SHARE = 0.4
 """Probability that a slot with refillable cores gets them refilled (else it is emptied as a bay)."""
 
 _FILLS = (("plastic_explosive", 0.4), ("tnt", 0.15), ("powder", 0.25), ("black_powder", 0.2))
@@ -91,8 +91,8 @@ def conceal(
     """
     target = target_delta_e(subtlety)
     for draw in range(MAX_DRAWS):
-        # Thick organics need a replaced component's room: after two misses, prefer the slots.
-        place = _draw_place(item, rng, prefer_slots=draw >= 2 and target > 10)
+        # Thick organics need a replaced component's room: after three misses, prefer the slots.
+        place = _draw_place(item, rng, prefer_slots=draw >= 3 and target > 10)
         kind = FILLED_CELLS if place is not None and place.refill else _draw_kind(place, rng)
         if place is None or kind is None:
             continue
@@ -107,7 +107,7 @@ def conceal(
 
 
 def _draw_place(item: Item, rng: np.random.Generator, *, prefer_slots: bool) -> _Place | None:
-    share = 0.8 if prefer_slots else SLOT_SHARE
+    share = 0.6 if prefer_slots else SLOT_SHARE
     if item.slots and (not item.cavities or rng.random() < share):
         slot = item.slots[int(rng.integers(len(item.slots)))]
         return _Place(slot.room, slot, bool(slot.cores) and rng.random() < REFILL_SHARE)

@@ -10,31 +10,40 @@ from screener_gui.synth.scene import SyntheticScan, planted_scan
 
 # Where each kind is tried, in order: the laptop's largest free cavity, then its bays.
 _PLACES = (None, "optical_bay", "drive_internals", "battery_cells")
-_MARGIN_PX = 12
+_MARGIN_PX = 40
 
 
-def hidden_in_laptop(kind: str, *, shrink: float = 0.25, seeds: range = range(60)) -> SyntheticScan:
-    """The first generated laptop (over ``seeds``) that can hide ``kind`` at ``shrink``.
+def hidden_in_laptop(kind: str, *, shrink: float = 0.25, seeds: range = range(6)) -> SyntheticScan:
+    """``kind`` at ``shrink`` in the laptop (over ``seeds``) and place where it is built largest.
 
     Raises:
         ValueError: No laptop of those seeds has room for the kind.
     """
     places = ("battery_cells",) if kind == FILLED_CELLS else _PLACES
+    best: SyntheticScan | None = None
     for seed in seeds:
         for slot in places:
             try:
-                return planted_scan(seed, "laptop", kind, shrink=shrink, slot=slot)
+                scan = planted_scan(seed, "laptop", kind, shrink=shrink, slot=slot)
             except ValueError:
                 continue
-    raise ValueError(f"no laptop of seeds {seeds.start}–{seeds.stop - 1} has room for {kind}")
+            if best is None or scan.anomalies_mask.sum() > best.anomalies_mask.sum():
+                best = scan
+    if best is None:
+        raise ValueError(f"no laptop of seeds {seeds.start}–{seeds.stop - 1} has room for {kind}")
+    return best
 
 
 def _crop(scan: SyntheticScan) -> tuple[np.ndarray, np.ndarray]:
-    """The scan with its anomaly outlined, and without outline, both cropped to the item."""
-    rows, cols = np.nonzero(scan.objects_mask)
-    y0, y1 = max(rows.min() - _MARGIN_PX, 0), rows.max() + _MARGIN_PX + 1
-    x0, x1 = max(cols.min() - _MARGIN_PX, 0), cols.max() + _MARGIN_PX + 1
-    outlined = outline_truth(scan.rgb, np.zeros_like(scan.objects_mask), scan.anomalies_mask)
+    """The anomaly's neighbourhood (4:3, its box plus a margin), plain and with the true outline."""
+    rows, cols = np.nonzero(scan.anomalies_mask)
+    cy, cx = (rows.min() + rows.max()) / 2, (cols.min() + cols.max()) / 2
+    half_w = max((cols.max() - cols.min()) / 2, (rows.max() - rows.min()) / 2 * 4 / 3) + _MARGIN_PX
+    half_h = half_w * 3 / 4
+    height, width = scan.objects_mask.shape
+    y0, y1 = int(max(cy - half_h, 0)), int(min(cy + half_h, height))
+    x0, x1 = int(max(cx - half_w, 0)), int(min(cx + half_w, width))
+    outlined = outline_truth(scan.rgb, np.zeros_like(scan.objects_mask), scan.anomalies_mask, width_px=2)
     return scan.rgb[y0:y1, x0:x1], outlined[y0:y1, x0:x1]
 
 
@@ -50,5 +59,5 @@ def threat_sheet(kinds: tuple[str, ...] = ANOMALY_KINDS, *, shrink: float = 0.25
         anomaly = scan.anomalies[0]
         where = anomaly.concealment.removeprefix("replaced:")
         images += [plain, outlined]
-        captions += [f"{kind} ({where})", f"dE {anomaly.visibility.delta_e:.1f}: {anomaly.description[:40]}"]
-    return contact_sheet(images, captions, columns=4, tile_width=360)
+        captions += [f"{kind} ({where})", f"dE {anomaly.visibility.delta_e:.1f}: {anomaly.description[:44]}"]
+    return contact_sheet(images, captions, columns=4, tile_width=260)

@@ -86,7 +86,7 @@ def test_subtle_anomalies_hold_less_material_than_obvious_ones(kind: str) -> Non
     cavity = CAVITIES[0]
     obvious = np.mean([_mass_g(build_anomaly(kind, cavity, np.random.default_rng(s), 0.0)) for s in range(8)])
     subtle = np.mean([_mass_g(build_anomaly(kind, cavity, np.random.default_rng(s), 1.0)) for s in range(8)])
-    assert subtle < 0.6 * obvious, f"{kind}: subtle {subtle:.1f} g vs obvious {obvious:.1f} g"
+    assert subtle < 0.8 * obvious, f"{kind}: subtle {subtle:.1f} g vs obvious {obvious:.1f} g"
 
 
 def test_obvious_organic_slab_in_a_laptop_is_large_and_subtle_one_small() -> None:
@@ -129,8 +129,9 @@ def test_anomalies_fit_the_cavities_of_real_items() -> None:
 
 def test_same_seed_gives_the_same_anomaly() -> None:
     for kind in CAVITY_KINDS:
-        a = build_anomaly(kind, CAVITIES[1], np.random.default_rng(5), 0.4)
-        b = build_anomaly(kind, CAVITIES[1], np.random.default_rng(5), 0.4)
+        cavity = CAVITIES[1] if fits(kind, CAVITIES[1]) else CAVITIES[0]
+        a = build_anomaly(kind, cavity, np.random.default_rng(5), 0.4)
+        b = build_anomaly(kind, cavity, np.random.default_rng(5), 0.4)
         assert repr(a) == repr(b)
 
 

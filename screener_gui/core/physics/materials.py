@@ -108,6 +108,16 @@ MATERIALS: dict[str, Material] = {
         _m("marzipan", "C12H22O11", 1.30, "organic"),
         _m("powder", "C6H10O5", 0.70, "organic"),
         _m("black_powder", "K0.75N0.75O2.25C1.25S0.3", 1.10, "inorganic"),
+        # weapons and their parts (threats.py): bullets and slugs, ceramic blades, gun frames
+        _m("lead", "Pb", 11.34, "metal"),
+        _m("zirconia", "ZrO2", 6.00, "inorganic"),
+        _m("titanium", "Ti0.9Al0.06V0.04", 4.43, "metal"),
+        _m("gf_nylon", "C6H11NOSi0.35O0.7", 1.40, "organic"),
+        _m("wood", "C6H10O5", 0.75, "organic"),
+        # PETN, a PETN sheet explosive with its plasticiser, and a detonator's primary charge
+        _m("petn", "C5H8N4O12", 1.70, "organic"),
+        _m("sheet_explosive", "C10H17N4O13.5", 1.48, "organic"),
+        _m("lead_azide", "PbN6", 3.80, "inorganic"),
     )
 }
 
