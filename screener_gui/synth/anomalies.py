@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from screener_gui.synth.canvas import Part, part, pose
+from screener_gui.synth.canvas import Part, footprint_box, part, pose
 from screener_gui.synth.item import Anomaly, Cavity
 from screener_gui.synth.items import components as c
 from screener_gui.synth.shapes import Box, Cylinder, Ellipse, Ellipsoid, Polygon, Textured
@@ -131,25 +131,13 @@ def _room(cavity: Cavity) -> tuple[float, float]:
     return max(a, b), min(a, b)
 
 
-def _extent(parts: list[Part], turn: np.ndarray | None = None) -> tuple[float, float, float, float]:
-    """Bounding box (u0, v0, u1, v1) of the parts' footprints (shapes' bounding rectangles)."""
-    lo, hi = np.full(2, np.inf), np.full(2, -np.inf)
-    for p in parts:
-        hw, hh = p.shape.half_extent()
-        t = p.transform if turn is None else turn @ p.transform
-        corners = t @ np.array([[-hw, hw, hw, -hw], [-hh, -hh, hh, hh], [1, 1, 1, 1]])
-        lo = np.minimum(lo, corners[:2].min(axis=1))
-        hi = np.maximum(hi, corners[:2].max(axis=1))
-    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
-
-
 def _place(
     parts: list[Part], long: float, short: float, max_turn: float, rng: np.random.Generator
 ) -> list[Part]:
     """Turn the object a little (when it still fits) and move it to a random spot in the room."""
     for angle in (rng.uniform(-max_turn, max_turn), rng.uniform(-max_turn, max_turn) / 3, 0.0):
         turn = pose(0.0, 0.0, angle)
-        u0, v0, u1, v1 = _extent(parts, turn)
+        u0, v0, u1, v1 = footprint_box(parts, turn)
         if u1 - u0 <= long + 1e-6 and v1 - v0 <= short + 1e-6:
             break
     else:  # pragma: no cover - the builders size objects to the room

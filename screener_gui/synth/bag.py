@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from screener_gui.synth.canvas import Part, part, pose
+from screener_gui.synth.canvas import Part, footprint_box, part, pose
 from screener_gui.synth.shapes import Box, Cylinder, Ellipse, Frame, Shape, Textured
 
 BAG_KINDS: tuple[str, ...] = ("suitcase", "trolley", "backpack", "tote", "tray")
@@ -89,7 +89,8 @@ def build_bag(rng: np.random.Generator, width_mm: float, height_mm: float, *, ki
     while not fits and width >= _MIN_WIDTH_MM and np.all(room > 0):
         # The same detail seed each time: only the size changes while the bag is fitted.
         parts, interior = _BUILDERS[kind](np.random.default_rng(detail_seed), length, width, piece)
-        low, high = _extent(parts, pose(0.0, 0.0, angle))
+        x0, y0, x1, y1 = footprint_box(parts, pose(0.0, 0.0, angle))
+        low, high = np.array([x0, y0]), np.array([x1, y1])
         fits = bool(np.all(high - low <= room))
         # Handles and wheels do not shrink with the body, hence a few rounds.
         shrink = 0.99 * float(np.min(room / (high - low)))
@@ -183,17 +184,6 @@ def _along(chords: list[Chord], make: Callable[[float], Shape], material: str, p
 def _corner_inset(radius: float) -> float:
     """Inset (mm) that keeps a rectangle's corners inside a rounded one of this corner radius."""
     return (1 - math.sqrt(0.5)) * radius + 8.0
-
-
-def _extent(parts: list[Part], parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper corners (mm) of the parts' bounding boxes in ``parent``'s frame."""
-    corners = []
-    for p in parts:
-        hw, hh = p.shape.half_extent()
-        box = np.array([[-hw, hw, hw, -hw], [-hh, -hh, hh, hh], [1.0, 1.0, 1.0, 1.0]])
-        corners.append((parent @ p.transform @ box)[:2])
-    xy = np.concatenate(corners, axis=1)
-    return xy.min(axis=1), xy.max(axis=1)
 
 
 def _studs(points: list[Point], diameter: float, thickness: float, material: str) -> list[Part]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,21 @@ class Part:
 def part(shape: Shape, material: str, x_mm: float = 0.0, y_mm: float = 0.0, angle_deg: float = 0.0) -> Part:
     """Shorthand for a :class:`Part` at a pose."""
     return Part(shape, material, pose(x_mm, y_mm, angle_deg))
+
+
+def footprint_box(
+    parts: Iterable[Part], parent: np.ndarray | None = None
+) -> tuple[float, float, float, float]:
+    """Box (x0, y0, x1, y1) in mm around the parts' bounding rectangles, moved by ``parent`` first
+    when given."""
+    lo, hi = np.full(2, np.inf), np.full(2, -np.inf)
+    for p in parts:
+        hw, hh = p.shape.half_extent()
+        t = p.transform if parent is None else parent @ p.transform
+        corners = t @ np.array([[-hw, hw, hw, -hw], [-hh, -hh, hh, hh], [1, 1, 1, 1]])
+        lo = np.minimum(lo, corners[:2].min(axis=1))
+        hi = np.maximum(hi, corners[:2].max(axis=1))
+    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
 
 
 class Canvas:

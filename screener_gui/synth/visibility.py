@@ -22,7 +22,7 @@ from skimage.color import deltaE_ciede2000, rgb2lab
 from screener_gui.core.dataset import Visibility
 from screener_gui.core.false_colour import render_dual_energy
 from screener_gui.core.physics import Scanner
-from screener_gui.synth.canvas import Canvas, Part, pose
+from screener_gui.synth.canvas import Canvas, Part, footprint_box, pose
 
 MARGIN_PX = 10
 """Pixels rendered around the anomaly's box: room for the colour smoothing and the clutter ring."""
@@ -84,17 +84,12 @@ class Window:
 
 def window_around(parts: list[Part] | tuple[Part, ...], canvas: Canvas, margin: int = MARGIN_PX) -> Window:
     """The scan window holding the parts' footprints plus ``margin`` pixels, clipped to the scan."""
-    lo, hi = np.full(2, np.inf), np.full(2, -np.inf)
-    for p in parts:
-        hw, hh = p.shape.half_extent()
-        corners = p.transform @ np.array([[-hw, hw, hw, -hw], [-hh, -hh, hh, hh], [1, 1, 1, 1]])
-        lo = np.minimum(lo, corners[:2].min(axis=1))
-        hi = np.maximum(hi, corners[:2].max(axis=1))
+    lo_x, lo_y, hi_x, hi_y = footprint_box(parts)
     px = canvas.pixel_mm
-    x0 = max(int(np.floor(lo[0] / px)) - margin, 0)
-    y0 = max(int(np.floor(lo[1] / px)) - margin, 0)
-    x1 = min(int(np.ceil(hi[0] / px)) + margin + 1, canvas.width)
-    y1 = min(int(np.ceil(hi[1] / px)) + margin + 1, canvas.height)
+    x0 = max(int(np.floor(lo_x / px)) - margin, 0)
+    y0 = max(int(np.floor(lo_y / px)) - margin, 0)
+    x1 = min(int(np.ceil(hi_x / px)) + margin + 1, canvas.width)
+    y1 = min(int(np.ceil(hi_y / px)) + margin + 1, canvas.height)
     return Window(y0, max(y1, y0 + 1), x0, max(x1, x0 + 1), px)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from screener_gui.synth.canvas import Part, pose
+from screener_gui.synth.canvas import Part, footprint_box, pose
 from screener_gui.synth.threats.shapes import Outline, Revolved, Tube
 
 Built = tuple[list[Part], str, float]
@@ -121,17 +121,6 @@ def wire(points: Sequence[tuple[float, float]], core: float, outer: float, core_
     return [tube(points, core, core_mat), tube(points, outer, "pvc", wall=(outer - core) / 2)]
 
 
-def extent(parts: Iterable[Part]) -> tuple[float, float, float, float]:
-    """Bounding box (u0, v0, u1, v1) of the parts' bounding rectangles (mm)."""
-    lo, hi = np.full(2, np.inf), np.full(2, -np.inf)
-    for p in parts:
-        hw, hh = p.shape.half_extent()
-        corners = p.transform @ np.array([[-hw, hw, hw, -hw], [-hh, -hh, hh, hh], [1, 1, 1, 1]])
-        lo = np.minimum(lo, corners[:2].min(axis=1))
-        hi = np.maximum(hi, corners[:2].max(axis=1))
-    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
-
-
 def moved(parts: Iterable[Part], matrix: np.ndarray) -> list[Part]:
     """The parts with ``matrix`` applied (a pose, possibly mirrored)."""
     return [p.moved(matrix) for p in parts]
@@ -141,13 +130,13 @@ def centred(parts: Iterable[Part], flip_u: bool = False, flip_v: bool = False) -
     """The parts moved (and mirrored) so that their bounding box is centred on the origin."""
     mirror = np.diag([-1.0 if flip_u else 1.0, -1.0 if flip_v else 1.0, 1.0])
     parts = moved(parts, mirror)
-    u0, v0, u1, v1 = extent(parts)
+    u0, v0, u1, v1 = footprint_box(parts)
     return moved(parts, pose(-(u0 + u1) / 2, -(v0 + v1) / 2))
 
 
 def spans(parts: Iterable[Part]) -> tuple[float, float]:
     """Width and height (mm) of the parts' bounding box."""
-    u0, v0, u1, v1 = extent(parts)
+    u0, v0, u1, v1 = footprint_box(parts)
     return u1 - u0, v1 - v0
 
 
