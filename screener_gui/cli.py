@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from screener_gui import __version__, cli_models
+from screener_gui import __version__, cli_dense, cli_models
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -208,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_realism)
 
     cli_models.add_commands(sub)
+    cli_dense.add_commands(sub)
     return parser
 
 

@@ -47,12 +47,13 @@ def bench(
 
 
 class _Record:
-    """Timings, object and region counts of one screener over the bench."""
+    """Timings, object and region counts of one screener over the bench, and the caps that applied."""
 
     def __init__(self):
         self.per_stage: dict[str, list[float]] = {}
         self.objects: list[int] = []
         self.regions: list[int] = []
+        self.capped: dict[str, int] = {}
 
     def add(self, screener: Screener, rgb: np.ndarray) -> None:
         t0 = time.perf_counter()
@@ -62,6 +63,8 @@ class _Record:
             self.per_stage.setdefault(stage, []).append(ms)
         self.objects.append(len(result.objects))
         self.regions.append(len(result.regions.scores))
+        for cap in result.capped:
+            self.capped[cap] = self.capped.get(cap, 0) + 1
 
     def report(self, screener: Screener) -> dict:
         return {
@@ -74,6 +77,7 @@ class _Record:
             "segmenter": screener.segmenter.metadata["backbone"],
             "objects_per_scan": float(np.mean(self.objects)),
             "regions_per_scan": float(np.mean(self.regions)),
+            "capped_screenings": self.capped,  # cap name -> screenings it limited (see caps.py)
             "median_ms": {k: round(float(np.median(v)), 1) for k, v in self.per_stage.items()},
             "p90_ms": {k: round(float(np.percentile(v, 90)), 1) for k, v in self.per_stage.items()},
         }

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from screener_gui.core.pipeline.caps import Caps, plan_bag
 from screener_gui.core.pipeline.classify import RegionModel, object_heatmap, superpixel_heatmap
 from screener_gui.core.pipeline.objects import ObjectInstance, Segmenter
 from screener_gui.core.pipeline.regions import crop_boxes, object_crops, superpixel_crops
@@ -56,6 +57,9 @@ class ScreeningResult:
         heatmap: float32 (H, W) display evidence in [0, 1] (activation x probability), NaN outside objects.
         alarm: The bag decision: any object alarmed.
         bag_score: Highest object score (0 with no objects).
+        object_threshold: Object score at or above which an object alarms.
+        capped: Names of the caps (see :mod:`~.caps`) that limited this scan's screening, e.g.
+            ``("items", "superpixels_per_bag")``; empty when none did.
         timings: Milliseconds per stage and in total.
         device: Where the networks ran.
     """
@@ -71,6 +75,7 @@ class ScreeningResult:
     alarm: bool
     bag_score: float
     object_threshold: float
+    capped: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     device: str = "cpu"
 
@@ -101,6 +106,7 @@ class ScreeningResult:
                 }
                 for o in self.objects
             ],
+            "capped": list(self.capped),
             "timings_ms": {k: round(v, 1) for k, v in self.timings.items()},
             "device": self.device,
         }
@@ -120,7 +126,10 @@ def models_dir() -> Path:
 
 
 class Screener:
-    """A segmenter and a region classifier working together; ``screen`` runs one scan."""
+    """A segmenter and a region classifier working together; ``screen`` runs one scan.
+
+    ``caps`` bounds the work per scan (items, superpixels, pixels; default :class:`~.caps.Caps`).
+    """
 
     def __init__(
         self,
@@ -129,11 +138,13 @@ class Screener:
         *,
         compactness: float = DEFAULT_COMPACTNESS,
         superpixel_area: int | None = None,
+        caps: Caps | None = None,
     ):
         self.segmenter = segmenter
         self.classifier = classifier
         self.compactness = compactness
         self.superpixel_area = int(superpixel_area or classifier.metadata.get("superpixel_area") or 2500)
+        self.caps = caps or Caps()
         self.device = classifier.device
 
     @classmethod
@@ -156,13 +167,17 @@ class Screener:
         rgb = scan.rgb
         objects = self.segmenter.detect(rgb)
         times["objects"] = _ms(t0)
+        plan = plan_bag([o.area for o in objects], self.superpixel_area, self.caps)
+        objects = objects[: plan.keep]  # best first: the highest-scoring detections stay
         masks = [o.mask for o in objects]
         cm = self.classifier
         sp = None
+        # The object strategy makes no superpixels: only the item cap can touch it.
+        capped = tuple(c for c in plan.capped if c == "items" or cm.strategy == "subcomponent")
         if cm.strategy == "subcomponent":
             t = time.perf_counter()
             sp = segment_objects(
-                rgb, masks, superpixel_area=self.superpixel_area, compactness=self.compactness
+                rgb, masks, superpixel_area=self.superpixel_area, compactness=self.compactness, plan=plan.slic
             )
             times["superpixels"] = _ms(t)
             t = time.perf_counter()
@@ -208,6 +223,7 @@ class Screener:
             alarm=bool(alarms.any()),
             bag_score=float(object_scores.max()) if len(objects) else 0.0,
             object_threshold=cm.object_threshold,
+            capped=capped,
             timings=times,
             device=str(self.device),
         )
