@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from screener_gui.core.atomic import write_text_atomic
 from screener_gui.core.io import save_png_atomic
 from screener_gui.synth import coco
 from screener_gui.synth.anomalies import ANOMALY_KINDS
@@ -168,26 +169,24 @@ def write_dataset(
             progress(len(records), count)
     seconds = time.perf_counter() - started
     counts = _counts(records)
-    _write_json(out / "annotations.json", _coco(records, seed, settings))
-    _write_json(
-        out / "manifest.json",
-        {
-            "generator": "xray-screener synth",
-            "generator_version": GENERATOR_VERSION,
-            "seed": seed,
-            "count": count,
-            "settings": asdict(settings),
-            "counts": counts,
-            "files": {
-                "annotations": "annotations.json",
-                "images": "images/{name}.png",
-                "raw_high": "raw/{name}_high.png",
-                "raw_low": "raw/{name}_low.png",
-                "objects_mask": "masks/{name}_objects.png",
-                "anomalies_mask": "masks/{name}_anomalies.png",
-            },
+    write_text_atomic(out / "annotations.json", json.dumps(_coco(records, seed, settings), indent=1))
+    manifest = {
+        "generator": "xray-screener synth",
+        "generator_version": GENERATOR_VERSION,
+        "seed": seed,
+        "count": count,
+        "settings": asdict(settings),
+        "counts": counts,
+        "files": {
+            "annotations": "annotations.json",
+            "images": "images/{name}.png",
+            "raw_high": "raw/{name}_high.png",
+            "raw_low": "raw/{name}_low.png",
+            "objects_mask": "masks/{name}_objects.png",
+            "anomalies_mask": "masks/{name}_anomalies.png",
         },
-    )
+    }
+    write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1))
     return DatasetSummary(out, count, seconds, counts)
 
 
@@ -282,23 +281,3 @@ def _coco(records: list[ScanRecord], seed: int, settings: SynthSettings) -> dict
         "annotations": annotations,
         "categories": categories,
     }
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def load_annotations(folder: str | os.PathLike) -> dict:
-    """The COCO annotation file of a generated dataset, parsed (JSON only, never pickle)."""
-    with open(Path(folder) / "annotations.json", encoding="utf-8") as f:
-        return json.load(f)
-
-
-def mask_of(annotation: dict) -> np.ndarray:
-    """The boolean mask of one COCO annotation from :func:`load_annotations`."""
-    return coco.decode(annotation["segmentation"])

@@ -11,7 +11,8 @@ from PIL import Image
 
 from screener_gui.cli import main
 from screener_gui.core.io import load_scan
-from screener_gui.synth.dataset import load_annotations, mask_of, write_dataset
+from screener_gui.core.rle import decode
+from screener_gui.synth.dataset import write_dataset
 from screener_gui.synth.scene import SynthSettings
 
 
@@ -40,7 +41,7 @@ def test_same_seed_same_files_whatever_the_workers(dataset, tmp_path):
 
 
 def test_coco_annotations_match_the_mask_images(dataset):
-    coco = load_annotations(dataset)
+    coco = json.loads((dataset / "annotations.json").read_text())
     categories = {c["id"]: c for c in coco["categories"]}
     by_id = {a["id"]: a for a in coco["annotations"]}
     assert len(coco["images"]) == 4
@@ -48,7 +49,7 @@ def test_coco_annotations_match_the_mask_images(dataset):
         objects = np.asarray(Image.open(dataset / image["objects_mask"]))
         anomalies = np.asarray(Image.open(dataset / image["anomalies_mask"]))
         for ann in (a for a in coco["annotations"] if a["image_id"] == image["id"]):
-            mask = mask_of(ann)
+            mask = decode(ann["segmentation"])
             assert mask.shape == (image["height"], image["width"])
             assert ann["area"] == int(mask.sum()) > 0
             kind = categories[ann["category_id"]]["supercategory"]
@@ -56,13 +57,13 @@ def test_coco_annotations_match_the_mask_images(dataset):
             assert np.array_equal(mask, labels == ann["mask_value"])
             if kind == "anomaly":
                 parent = by_id[ann["parent_id"]]
-                assert parent["has_anomaly"] and np.all(mask_of(parent)[mask])
+                assert parent["has_anomaly"] and np.all(decode(parent["segmentation"])[mask])
 
 
 def test_files_load_as_scans_and_manifest_counts(dataset):
     manifest = json.loads((dataset / "manifest.json").read_text())
     assert manifest["seed"] == 21 and manifest["counts"]["scans"] == 4
-    coco = load_annotations(dataset)
+    coco = json.loads((dataset / "annotations.json").read_text())
     n_objects = sum(1 for a in coco["annotations"] if "has_anomaly" in a)
     assert manifest["counts"]["objects"] == n_objects
     pair = load_scan(dataset / "raw" / "bag_000000_high.png")
