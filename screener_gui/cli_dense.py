@@ -54,6 +54,8 @@ def _cmd_train_dense(args: argparse.Namespace) -> int:
         positive_share=args.positive_share,
         near_share=args.near_share,
         dice_weight=args.dice_weight,
+        hard_negative_share=args.hard_negative_share,
+        init=args.init,
     )
     try:
         path = train_dense(run, log=_log)
@@ -61,6 +63,33 @@ def _cmd_train_dense(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"best weights: {path}")
+    return 0
+
+
+def _cmd_fit_item_head(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    import torch
+
+    from screener_gui.core.training.item_head import refit_item_head
+    from screener_gui.core.weights import WeightsError
+
+    torch.set_num_threads(args.threads)
+    try:
+        result = refit_item_head(
+            Path(args.detector),
+            Path(args.train),
+            Path(args.val),
+            Path(args.out),
+            device=args.device,
+            log=_log,
+        )
+    except (WeightsError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result))
+    print(f"written: {args.out} (thresholds cleared: run screener calibrate on it)")
     return 0
 
 
@@ -90,9 +119,27 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--near-share", type=float, default=0.5, help="share of those centred near the anomaly")
     p.add_argument("--dice-weight", type=float, default=0.5, help="weight of the soft Dice term")
+    p.add_argument(
+        "--hard-negative-share",
+        type=float,
+        default=0.0,
+        help="share of the hottest benign pixels whose cross-entropy counts once more",
+    )
+    p.add_argument("--init", default=None, help="start from these dense-detector weights (a new run)")
     p.add_argument("--validate-every", type=int, default=250)
     p.add_argument("--max-minutes", type=float, default=None, help="stop (checkpointed) after this long")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=_cmd_train_dense)
+
+    p = sub.add_parser(
+        "fit-item-head", help="fit a dense detector's item head on whole items (network frozen)"
+    )
+    p.add_argument("--detector", required=True, help="dense detector weights (screener train-dense)")
+    p.add_argument("--train", required=True, help="item cache to fit on")
+    p.add_argument("--val", required=True, help="item cache to choose the head on (other scans)")
+    p.add_argument("--out", required=True, help="weights file to write")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=_cmd_fit_item_head)

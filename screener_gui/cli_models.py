@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -148,10 +149,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _screener(args: argparse.Namespace):
+def _screener(args: argparse.Namespace, mode: str | None = None):
+    """The screener the options name, in ``mode`` (default: ``--mode``)."""
     from screener_gui.core.pipeline.screen import Screener
 
-    return Screener.load(args.segmenter, args.classifier, args.device)
+    return Screener.load(args.segmenter, args.detector, args.device, mode=mode or args.mode)
+
+
+def _detector_path(args: argparse.Namespace) -> Path:
+    from screener_gui.core.pipeline.screen import DEFAULT_MODE, MODE_FILES, models_dir
+
+    return Path(args.detector or models_dir() / MODE_FILES[args.mode or DEFAULT_MODE])
 
 
 def _progress(done: int, total: int) -> None:
@@ -160,15 +168,13 @@ def _progress(done: int, total: int) -> None:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from screener_gui.core.pipeline.screen import CLASSIFIER_FILE, models_dir
     from screener_gui.core.training.evaluate import calibrate
 
     _threads(args)
-    path = Path(args.classifier or models_dir() / CLASSIFIER_FILE)
     result = calibrate(
         Path(args.data),
         _screener(args),
-        path,
+        _detector_path(args),
         region_fpr=args.region_fpr,
         object_fpr=args.object_fpr,
         limit=args.limit,
@@ -184,15 +190,31 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from screener_gui.core.training.evaluate import evaluate
 
     _threads(args)
-    rows, breakdowns, notes = evaluate(
-        Path(args.data), _screener(args), Path(args.out), limit=args.limit, progress=_progress
-    )
-    print(markdown_table(rows))
-    for level, level_rows in breakdowns.items():
-        print(f"\n{level} by visibility and anomaly kind (positives of the row against all negatives):")
-        print(breakdown_table(level_rows))
-    print(json.dumps(notes, indent=1))
-    print(f"written: {args.out}/metrics.md, metrics.csv, metrics.json, regions.csv, objects.csv")
+    modes = args.modes or [args.mode]
+    if args.modes and args.detector:
+        print("error: --modes uses the shipped detectors; --detector names one file", file=sys.stderr)
+        return 2
+    from screener_gui.core.atomic import write_text_atomic
+
+    side_by_side = {}
+    for mode in modes:
+        out = Path(args.out) / mode if len(modes) > 1 else Path(args.out)
+        screener = _screener(args, mode)
+        rows, breakdowns, notes = evaluate(
+            Path(args.data), screener, out, limit=args.limit, progress=_progress
+        )
+        print(f"\n{screener.detector.mode} mode:")
+        print(markdown_table(rows))
+        for level, level_rows in breakdowns.items():
+            print(f"\n{level} by visibility and anomaly kind (positives of the row against all negatives):")
+            print(breakdown_table(level_rows))
+        print(json.dumps(notes, indent=1))
+        print(f"written: {out}/metrics.md, metrics.csv, metrics.json, regions.csv, objects.csv")
+        side_by_side |= {f"{level} ({screener.detector.mode})": m for level, m in rows.items()}
+    if len(modes) > 1:
+        table = markdown_table(dict(sorted(side_by_side.items())))
+        write_text_atomic(Path(args.out) / "modes.md", f"# Modes on the same scans\n\n{table}\n")
+        print(f"\nboth modes on the same scans ({args.out}/modes.md):\n{table}")
     return 0
 
 
@@ -206,8 +228,10 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     screener = _screener(args)
     lines, failures = [], 0
     overlays = Path(args.overlays) if args.overlays else None
-    if overlays is not None:
-        overlays.mkdir(parents=True, exist_ok=True)
+    masks = Path(args.masks) if args.masks else None
+    for folder in (overlays, masks):
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
     names: set[str] = set()
     for path in expand_scan_paths(args.paths):
         t0 = time.perf_counter()
@@ -229,11 +253,14 @@ def _cmd_screen(args: argparse.Namespace) -> int:
         summary = result.summary()
         summary["timings_ms"]["load"] = round(load_ms, 1)
         lines.append(json.dumps(summary))
+        name = _unique(path.stem, names)
         if overlays is not None:
-            name = _unique(f"{path.stem}_screened", names)
-            save_png_atomic(overlays / f"{name}.png", figure(scan.rgb, result))
-            summary["overlay"] = str(overlays / f"{name}.png")
-            lines[-1] = json.dumps(summary)
+            save_png_atomic(overlays / f"{name}_screened.png", figure(scan.rgb, result))
+            summary["overlay"] = str(overlays / f"{name}_screened.png")
+        if masks is not None:
+            save_png_atomic(masks / f"{name}_regions.png", result.region_map())
+            summary["region_map"] = str(masks / f"{name}_regions.png")
+        lines[-1] = json.dumps(summary)
         flags = ", ".join(
             f"{o['category']} {o['anomaly_score']:.2f}{' ALARM' if o['alarm'] else ''}"
             for o in summary["objects"]
@@ -259,15 +286,17 @@ def _unique(name: str, taken: set[str]) -> str:
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from screener_gui.core.pipeline.bench import bench
-    from screener_gui.core.pipeline.classify import RegionModel
-    from screener_gui.core.pipeline.screen import Screener
+    from screener_gui.core.pipeline.detectors import load_detector
+    from screener_gui.core.pipeline.screen import MODE_FILES, Screener, models_dir
     from screener_gui.synth.scene import SynthSettings, generate_scan
 
     _threads(args)
     screener = _screener(args)
     compare = None
-    if args.compare_classifier:
-        compare = Screener(screener.segmenter, RegionModel.load(args.compare_classifier, screener.device))
+    if args.compare != "none":
+        other = args.compare or ("paper" if screener.detector.mode == "dense" else "dense")
+        path = models_dir() / MODE_FILES[other] if other in MODE_FILES else Path(other)
+        compare = Screener(screener.segmenter, load_detector(path, screener.device))
     scans = [generate_scan(args.seed, i, SynthSettings()).rgb for i in range(args.count)]
     report = {"seed": args.seed} | bench(screener, scans, repeats=args.repeats, compare=compare)
     print(json.dumps(report, indent=1))
@@ -279,7 +308,16 @@ def _model_options(p: argparse.ArgumentParser) -> None:
         "--segmenter", default=None, help="segmenter weights (default: models/segmenter.safetensors)"
     )
     p.add_argument(
-        "--classifier", default=None, help="classifier weights (default: models/classifier.safetensors)"
+        "--mode",
+        choices=("dense", "paper"),
+        default=None,
+        help="dense: the whole-item detector (default); paper: the DFL per-superpixel classifier",
+    )
+    p.add_argument(
+        "--detector",
+        default=None,
+        help="detector weights of either mode (default: the shipped file of --mode: "
+        "models/detector.safetensors or models/classifier.safetensors)",
     )
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA when present)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")
@@ -308,10 +346,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--train", required=True, help="region cache for training")
     p.add_argument("--val", required=True, help="region cache for validation (other scans)")
     p.add_argument("--out", required=True, help="run folder: checkpoint.safetensors, classifier.safetensors")
+    from screener_gui.core.models.registry import CLASSIFIER_KIND, names
+
     p.add_argument(
         "--arch",
         default="dfl_lite0",
-        help="dfl, dfl_lite0, dfl_resnet18, resnet18, resnet50, squeezenet, vgg16, bcnn, macnn",
+        choices=names(CLASSIFIER_KIND),
+        help="region classifier (default dfl_lite0)",
     )
     p.add_argument("--strategy", default="subcomponent", choices=("subcomponent", "object"))
     p.add_argument(
@@ -356,8 +397,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("calibrate", help="set decision thresholds on a validation dataset (whole pipeline)")
     p.add_argument("data", help="generated validation dataset folder (never the test set)")
-    p.add_argument("--region-fpr", type=float, default=0.02)
-    p.add_argument("--object-fpr", type=float, default=0.05)
+    p.add_argument("--region-fpr", type=float, default=0.035, help="region FP rate (the paper's 3.5 %%)")
+    p.add_argument("--object-fpr", type=float, default=0.05, help="item FP rate")
     p.add_argument("--limit", type=int, default=None)
     _model_options(p)
     p.set_defaults(func=_cmd_calibrate)
@@ -373,6 +414,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "bin and per anomaly kind), regions.csv and objects.csv (every scored region and object)",
     )
     p.add_argument("--limit", type=int, default=None)
+    p.add_argument(
+        "--modes",
+        nargs="+",
+        choices=("dense", "paper"),
+        default=None,
+        help="screen the same scans with each shipped mode: OUT/<mode>/ and a side-by-side OUT/modes.md",
+    )
     _model_options(p)
     p.set_defaults(func=_cmd_evaluate)
 
@@ -380,6 +428,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", help="scan files or folders (searched recursively)")
     p.add_argument("--out", required=True, help="JSON lines file to write")
     p.add_argument("--overlays", default=None, help="folder for scan | contours | heatmap PNGs")
+    p.add_argument(
+        "--masks",
+        default=None,
+        help="folder for each scan's region map: a 16-bit PNG whose pixel values are the region ids "
+        "of the JSON line (0 outside regions)",
+    )
     _model_options(p)
     p.set_defaults(func=_cmd_screen)
 
@@ -388,9 +442,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=90210)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument(
-        "--compare-classifier",
+        "--compare",
         default=None,
-        help="also time this classifier (same segmenter), bag by bag in turn, and report the ratio",
+        help="also time this mode (dense, paper) or detector file, bag by bag in turn, and report the "
+        "ratio (default: the other shipped mode; none: only one)",
     )
     _model_options(p)
     p.set_defaults(func=_cmd_bench)

@@ -36,6 +36,35 @@ def test_screen_writes_one_line_per_scan_and_overlays_and_survives_a_bad_file(tm
     assert "ALARM" in capsys.readouterr().out or not good["alarm"]
 
 
+def test_screen_writes_region_maps_whose_ids_are_the_json_regions(tmp_path):
+    save_png_atomic(tmp_path / "bag.png", planted_scan(31337, "laptop", "knife_blade").rgb)
+    out = tmp_path / "r.jsonl"
+    args = ["screen", str(tmp_path / "bag.png"), "--out", str(out), "--masks", str(tmp_path / "m")]
+    assert main([*args, "--device", "cpu"]) == 0
+    line = json.loads(out.read_text())
+    region_map = np.asarray(Image.open(line["region_map"]))
+    assert line["mode"] == "dense" and region_map.shape == (line["height"], line["width"])
+    for item in line["objects"]:
+        keys = {"id", "box_xyxy", "score", "anomalous", "state"}
+        assert item["regions"] and keys <= set(item["regions"][0])
+        for region in item["regions"]:
+            ys, xs = np.nonzero(region_map == region["id"])
+            assert [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1] == region["box_xyxy"]
+            if region["state"] == "alarm":
+                assert item["alarm"]
+
+
+def test_evaluate_measures_both_modes_on_the_same_scans(tiny_dataset, tmp_path, capsys):
+    folder, _ = tiny_dataset
+    args = ["evaluate", str(folder), "--out", str(tmp_path), "--device", "cpu", "--modes", "dense", "paper"]
+    assert main(args) == 0
+    for mode in ("dense", "paper"):
+        notes = json.loads((tmp_path / mode / "metrics.json").read_text())
+        assert f"{mode} mode" in json.dumps(notes)
+    table = (tmp_path / "modes.md").read_text()
+    assert "bag (dense)" in table and "bag (paper)" in table
+
+
 def test_evaluate_writes_metrics_at_three_levels(tiny_dataset, tmp_path, capsys):
     folder, _ = tiny_dataset
     assert main(["evaluate", str(folder), "--out", str(tmp_path), "--device", "cpu"]) == 0
@@ -46,16 +75,13 @@ def test_evaluate_writes_metrics_at_three_levels(tiny_dataset, tmp_path, capsys)
     assert "TP" in capsys.readouterr().out
 
 
-def test_bench_prints_per_stage_medians_and_compares_two_classifiers(capsys):
-    from screener_gui.core.pipeline.screen import CLASSIFIER_FILE, models_dir
-
-    shipped = str(models_dir() / CLASSIFIER_FILE)
-    args = ["bench", "--count", "1", "--repeats", "1", "--device", "cpu", "--compare-classifier", shipped]
+def test_bench_measures_the_dense_and_the_paper_mode_on_the_same_bags(capsys):
+    args = ["bench", "--count", "1", "--repeats", "1", "--device", "cpu"]
     assert main(args) == 0
     report = json.loads(capsys.readouterr().out)
     assert {"objects", "classification", "total", "wall"} <= set(report["median_ms"])
-    assert report["device"] == "cpu" and report["mode"] == "crop"
-    assert set(report["compare"]["median_ms"]) == set(report["median_ms"])
+    assert report["device"] == "cpu" and report["mode"] == "dense" and report["compare"]["mode"] == "paper"
+    assert {"objects", "classification", "total", "wall"} <= set(report["compare"]["median_ms"])
     assert report["wall_ratio"] == pytest.approx(
         report["median_ms"]["wall"] / report["compare"]["median_ms"]["wall"], rel=0.01
     )

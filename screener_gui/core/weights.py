@@ -97,6 +97,16 @@ def load_weights(
     return {name: t.float() if t.is_floating_point() else t for name, t in tensors.items()}, metadata
 
 
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The metadata of a weights file, read from its header only (tensors left on disk).
+
+    Raises:
+        WeightsError: As :func:`load_weights`, for the header.
+    """
+    path = Path(path)
+    return _screener_metadata(path, _read_header(path))
+
+
 def load_state(model: nn.Module, tensors: Mapping[str, Tensor], path: str | os.PathLike[str]) -> None:
     """Load ``tensors`` into ``model`` strictly, cast to each parameter's / buffer's dtype.
 

@@ -2,19 +2,26 @@
 
 With no scans named it starts the built-in simulated scanner, so a newcomer sees the system work
 with no data of their own. Decisions go to a JSON-lines log and bags labelled from the simulator
-to an annotation folder, both under the user's application-data folder unless named.
+to an annotation folder, both under the user's application-data folder unless named. The detector
+mode is ``--detector-mode``, else the ``--detector`` file's, else the one last chosen in the
+Pipeline menu (which switches it while the workstation runs).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QApplication
 
 from screener_gui.gui.settings import APPLICATION, ORGANIZATION
+
+if TYPE_CHECKING:
+    from screener_gui.core.pipeline.screen import Screener
 
 
 def data_folder() -> Path:
@@ -37,11 +44,55 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--device", default=None, help="cpu, cuda ... (default: the saved choice, else CUDA when present)"
     )
     p.add_argument("--segmenter", default=None, help="segmenter weights (default: the shipped model)")
-    p.add_argument("--classifier", default=None, help="classifier weights (default: the shipped model)")
+    p.add_argument(
+        "--detector-mode",
+        choices=("dense", "paper"),
+        default=None,
+        help="dense: the whole-item detector (default); paper: the DFL per-superpixel classifier",
+    )
+    p.add_argument("--detector", default=None, help="detector weights of either mode (default: shipped)")
     p.add_argument("--decision-log", default=None, help="decision log (JSON lines)")
     p.add_argument("--annotations", default=None, help="folder for labelled simulated bags")
     p.add_argument("--mode", choices=("operator", "analyst", "annotator"), default=None)
     return p.parse_args(argv)
+
+
+def detector_file_mode(path: str | None) -> str | None:
+    """The mode of the detector in weights file ``path``: "dense", "paper", or None (no file, or
+    one that cannot be read: loading it reports why)."""
+    if not path:
+        return None
+    from screener_gui.core.pipeline.dense import KIND as DENSE_KIND
+    from screener_gui.core.weights import WeightsError, read_metadata
+
+    try:
+        kind = read_metadata(path).get("kind")
+    except (OSError, WeightsError):
+        return None
+    return {DENSE_KIND: "dense", "classifier": "paper"}.get(kind)
+
+
+def detector_mode(args: argparse.Namespace, saved: str) -> str:
+    """The detector mode to start with: ``--detector-mode``, else the ``--detector`` file's, else
+    ``saved`` (the default mode when that is not a mode)."""
+    from screener_gui.core.pipeline.screen import DEFAULT_MODE, MODE_FILES
+
+    mode = args.detector_mode or detector_file_mode(args.detector) or saved
+    return mode if mode in MODE_FILES else DEFAULT_MODE
+
+
+def screener_loader(args: argparse.Namespace, device: str | None) -> Callable[[str], Screener]:
+    """``mode`` → the screener of that detector mode on ``device``: the ``--detector`` file for
+    the mode it was named for, the shipped detector for the other."""
+    from screener_gui.core.pipeline.screen import Screener
+
+    pinned = args.detector_mode or detector_file_mode(args.detector)
+
+    def load(mode: str) -> Screener:
+        own = args.detector if pinned in (None, mode) else None
+        return Screener.load(args.segmenter, own, device, mode=mode)
+
+    return load
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,15 +101,16 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     # Imported after the QApplication exists: pyqtgraph and the models are heavy.
-    from screener_gui.core.pipeline.screen import Screener
     from screener_gui.gui.qt_main import MainWindow
     from screener_gui.gui.qt_worker import PipelineThread
     from screener_gui.gui.settings import default_store, load_preferences
 
     store = default_store()
-    saved_device = load_preferences(store).device
-    device = args.device or (None if saved_device == "auto" else saved_device)
-    pipeline = PipelineThread(lambda: Screener.load(args.segmenter, args.classifier, device))
+    prefs = load_preferences(store)
+    device = args.device or (None if prefs.device == "auto" else prefs.device)
+    load = screener_loader(args, device)
+    mode = detector_mode(args, prefs.detector_mode)
+    pipeline = PipelineThread(lambda: load(mode))
     folder = data_folder()
     decision_log = Path(args.decision_log) if args.decision_log else folder / "decisions.jsonl"
     window = MainWindow(
@@ -66,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         store,
         decision_log,
         Path(args.annotations) if args.annotations else folder / "annotations",
+        load_screener=load,
     )
+    window.note_detector_mode(mode)
     window.statusBar().showMessage(f"decisions are logged to {decision_log}", 15000)
     if args.device:
         window.prefs.device = args.device

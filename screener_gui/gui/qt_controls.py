@@ -1,4 +1,5 @@
-"""Small controls of the main window: the alarm banner, the toolbar and queue rows."""
+"""Small controls of the main window: the alarm banner, the toolbar with the contour legend, and
+queue rows."""
 
 from __future__ import annotations
 
@@ -7,11 +8,35 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QSlider, QToolBar
 
+from screener_gui.core.pipeline.overlay import BELOW_ALARM_RGB, PALETTES
+from screener_gui.core.pipeline.screen import BELOW_ALARM, ScreeningResult
 from screener_gui.core.review import Entry
 
 ALARM_STYLE = "background:#c81e1e;color:white;font-size:20px;font-weight:bold;padding:6px;"
 CLEAR_STYLE = "background:#2f8f3a;color:white;font-size:20px;font-weight:bold;padding:6px;"
 IDLE_STYLE = "background:#555;color:white;font-size:20px;padding:6px;"
+# The contour colours of each palette in words: (alarm, below the alarm, benign).
+COLOUR_NAMES = {"red_green": ("red", "yellow", "green"), "orange_blue": ("orange", "purple", "blue")}
+
+
+def contour_legend(palette: str) -> str:
+    """What the contour colours of ``palette`` mean, in words (tool and status tips)."""
+    alarm, below, benign = COLOUR_NAMES[palette]
+    return (
+        f"Contours: {alarm} = anomalous region of an item that alarmed; {below} = below the alarm: "
+        f"the region is above the region threshold but its item's score is under the item threshold, "
+        f"so the item did not alarm; {benign} = benign. A region the annotator relabels shows its "
+        f"label ({alarm} anomaly, {benign} benign)."
+    )
+
+
+def legend_html(palette: str) -> str:
+    """The contour legend as coloured squares with their meaning (rich text)."""
+    anomaly, benign = PALETTES[palette]
+    keys = ((anomaly, "alarm"), (BELOW_ALARM_RGB[palette], "below the alarm"), (benign, "benign"))
+    return "&nbsp;&nbsp;".join(
+        f'<span style="color:#{r:02x}{g:02x}{b:02x}">■</span>&nbsp;{text}' for (r, g, b), text in keys
+    )
 
 
 class Banner(QLabel):
@@ -35,9 +60,21 @@ class Banner(QLabel):
             text += f"   [operator: {entry.decision.upper()}]"
         self.setText(text)
         self.setStyleSheet(ALARM_STYLE if result.alarm else CLEAR_STYLE)
-        self.setToolTip(
-            f"{entry.source}\nbag score {result.bag_score:.4f} (threshold {result.object_threshold:.4f})"
-        )
+        self.setToolTip(f"{entry.source}\n{score_text(result)}")
+
+
+def score_text(result: ScreeningResult) -> str:
+    """The bag score against the item threshold, the detector that gave it, and any regions below
+    the alarm."""
+    relation = "≥" if result.alarm else "<"
+    text = (
+        f"bag score {result.bag_score:.4f} {relation} item threshold {result.object_threshold:.4f} "
+        f"({result.mode} detector)"
+    )
+    below = int((result.region_states() == BELOW_ALARM).sum())
+    if below:
+        text += f"\n{below} region{'s' if below > 1 else ''} above the region threshold, below the alarm"
+    return text
 
 
 def queue_row(entry: Entry) -> str:
@@ -74,6 +111,14 @@ class Toolbar(QToolBar):
             lambda i: self.enhancement_picked.emit(self.enhancement.itemData(i))
         )
         self.addWidget(self.enhancement)
+        self.addWidget(QLabel("  Contours "))
+        self.legend = QLabel()
+        self.addWidget(self.legend)
+
+    def set_legend(self, palette: str) -> None:
+        """Show the contour colours of ``palette`` and what they mean."""
+        self.legend.setText(legend_html(palette))
+        self.legend.setToolTip(contour_legend(palette))
 
     def set_opacity(self, opacity: float) -> None:
         self.opacity.blockSignals(True)

@@ -3,12 +3,15 @@
 The window only wires things together: scans come from :class:`~screener_gui.gui.qt_sources.Sources`,
 are screened on :class:`~screener_gui.gui.qt_worker.PipelineThread`, queue up in a
 :class:`~screener_gui.core.review.ReviewQueue` and are drawn by the viewer. Modes change what
-the panels show and what a click does; every key works in every mode.
+the panels show and what a click does; every key works in every mode. The detector mode (dense
+or the paper's) is switched from the Pipeline menu; given a way to load screeners, the window
+swaps the pipeline's models at once.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +23,12 @@ from screener_gui.core.decisions import Decision, DecisionLog, utc_timestamp
 from screener_gui.core.enhance import ENHANCEMENTS
 from screener_gui.core.pipeline.layers import display_layers, region_contours
 from screener_gui.core.pipeline.overlay import PALETTES, contour_layer
+from screener_gui.core.pipeline.screen import BELOW_ALARM, Screener
 from screener_gui.core.review import Entry, ReviewQueue
 from screener_gui.core.training.label_export import export_training_set
 from screener_gui.gui.qt_annotations import Annotations
-from screener_gui.gui.qt_controls import Banner, Toolbar, queue_row
-from screener_gui.gui.qt_menus import MODES, install_menus
+from screener_gui.gui.qt_controls import Banner, Toolbar, contour_legend, queue_row
+from screener_gui.gui.qt_menus import DETECTOR_MODES, MODES, install_menus
 from screener_gui.gui.qt_regions import RegionPanel
 from screener_gui.gui.qt_sources import Sources
 from screener_gui.gui.qt_viewer import ScanViewer
@@ -34,7 +38,12 @@ from screener_gui.gui.settings import load_preferences, save_preferences
 
 class MainWindow(QMainWindow):
     """Signals: ``shown(source)`` once a bag and its overlays are on screen; ``decided(Decision)``
-    after a decision is logged; ``labels_changed()`` after an annotator's edit, undo or redo."""
+    after a decision is logged; ``labels_changed()`` after an annotator's edit, undo or redo.
+
+    ``load_screener(mode)`` loads the screener of a detector mode; with it, choosing a mode in the
+    Pipeline menu swaps the pipeline's models before the next scan, without it the choice is
+    saved for the next start.
+    """
 
     shown = Signal(str)
     decided = Signal(object)
@@ -46,12 +55,16 @@ class MainWindow(QMainWindow):
         store: QSettings,
         decision_log: Path,
         annotation_folder: Path,
+        load_screener: Callable[[str], Screener] | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("xray-screener")
         self.pipeline = pipeline
+        self.load_screener = load_screener
         self.store = store
         self.prefs = load_preferences(store)
+        if self.prefs.detector_mode not in DETECTOR_MODES:
+            self.prefs.detector_mode = "dense"
         self.review = ReviewQueue()
         self.log = DecisionLog(decision_log)
         self.annotations = Annotations(Path(self.prefs.annotation_folder or annotation_folder))
@@ -95,7 +108,8 @@ class MainWindow(QMainWindow):
         install_menus(self)
         self.pipeline.screened.connect(self._screened)
         self.pipeline.failed.connect(self._failed)
-        self.pipeline.ready.connect(lambda device: self.device_label.setText(f"pipeline on {device}"))
+        self.pipeline.ready.connect(self._pipeline_ready)
+        self.pipeline.load_failed.connect(self._pipeline_not_loaded)
         self.pipeline.pending_changed.connect(lambda _n: self._update_status())
         self.sources.problem.connect(lambda message: self.statusBar().showMessage(message, 10000))
         self.viewer.hovered.connect(self._hovered)
@@ -146,6 +160,10 @@ class MainWindow(QMainWindow):
             raise ValueError(f"palette must be one of {list(PALETTES)}")
         self.prefs.palette = self.pipeline.palette = palette
         self.palette_action.setChecked(palette == "orange_blue")
+        self.toolbar.set_legend(palette)
+        for action in (self.layer_actions["contours"], self.palette_action):
+            action.setToolTip(contour_legend(palette))
+            action.setStatusTip(contour_legend(palette))
         if self.review.current is not None:
             self._show_current(reset_view=False)
 
@@ -210,8 +228,12 @@ class MainWindow(QMainWindow):
             return
         labels, superpixels = session.labels, session.superpixels
         if np.array_equal(superpixels, entry.result.superpixels.labels):
-            layer = region_contours(entry.result, labels, palette=self.prefs.palette)
-            self.regions.show_result(entry.result, labels)
+            # Regions the annotator has not relabelled keep the model's colours (below the alarm
+            # included); relabelled ones show their label.
+            result = entry.result
+            states = np.where(labels == result.regions.labels, result.region_states(), labels)
+            layer = region_contours(result, states, palette=self.prefs.palette)
+            self.regions.show_result(result, labels)
         else:  # labels reloaded from an earlier run: their own superpixels
             layer = contour_layer(superpixels, labels, palette=self.prefs.palette)
             self.regions.show_result(entry.result)
@@ -306,6 +328,8 @@ class MainWindow(QMainWindow):
         if sp is not None and sp.labels[y, x] > 0:
             region = int(sp.labels[y, x])
             text += f"  region {region} score {entry.result.regions.scores[region - 1]:.4f}"
+            if entry.result.region_states()[region - 1] == BELOW_ALARM:
+                text += " (above the region threshold, its item did not alarm)"
         self.statusBar().showMessage(text)
 
     def _clicked(self, x: int, y: int) -> None:
@@ -417,6 +441,37 @@ class MainWindow(QMainWindow):
     def set_device(self, device: str) -> None:
         self.prefs.device = device
         self.statusBar().showMessage(f"the pipeline will run on {device} from the next start", 8000)
+
+    def set_detector_mode(self, mode: str) -> None:
+        """Screen with detector ``mode`` ("dense" or "paper"): from the next scan when the window
+        can load screeners, else from the next start. The choice is saved either way."""
+        if mode not in DETECTOR_MODES:
+            raise ValueError(f"detector mode must be one of {list(DETECTOR_MODES)}")
+        changed = mode != self.prefs.detector_mode
+        self.note_detector_mode(mode)
+        name = DETECTOR_MODES[mode]
+        if self.load_screener is None:
+            self.statusBar().showMessage(f"detector: {name}, from the next start", 8000)
+        elif changed:
+            load = self.load_screener
+            self.pipeline.set_screener(lambda: load(mode))
+            self.device_label.setText(f"loading the {mode} detector…")
+            self.statusBar().showMessage(f"detector: {name}, from the next scan", 8000)
+
+    def note_detector_mode(self, mode: str) -> None:
+        """Record ``mode`` as the chosen detector and tick it in the menu, loading nothing (the
+        pipeline already has it, e.g. started with it)."""
+        self.prefs.detector_mode = mode
+        self.detector_actions[mode].setChecked(True)
+
+    def _pipeline_ready(self, device: str, mode: str) -> None:
+        self.device_label.setText(f"{mode} detector on {device}")
+        self.device_label.setToolTip("")
+
+    def _pipeline_not_loaded(self, message: str) -> None:
+        self.device_label.setText("models not loaded")
+        self.device_label.setToolTip(message)
+        self.statusBar().showMessage(message, 15000)
 
     # ---- closing ----------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from screener_gui.core.enhance import ENHANCEMENTS
 
 MODES = ("operator", "analyst", "annotator")
+DETECTOR_MODES = {"dense": "Dense whole-item detector", "paper": "Paper (DFL per sub-component)"}
 
 
 def install_menus(window) -> None:
@@ -31,6 +32,7 @@ def install_menus(window) -> None:
     _action(window, menu, "Previous bag", "Left", lambda: window.step(-1))
 
     menu = window.menuBar().addMenu("&View")
+    menu.setToolTipsVisible(True)  # the contours layer's tip explains its colours
     window.layer_actions = {}
     for name, key in (("heatmap", "H"), ("contours", "B"), ("outlines", "O")):
         action = _action(
@@ -77,6 +79,22 @@ def install_menus(window) -> None:
         action.setChecked(device == window.prefs.device)
         action.triggered.connect(lambda _checked=False, d=device: window.set_device(d))
         group.addAction(action)
+    _detector_menu(window, menu)
+
+
+def _detector_menu(window, menu) -> None:
+    """Pipeline ▸ Detector: the detector mode, switched at once when the window can load models."""
+    live = window.load_screener is not None
+    modes = menu.addMenu("Detector" if live else "Detector (from the next start)")
+    group = QActionGroup(window)
+    window.detector_actions = {}
+    for mode, text in DETECTOR_MODES.items():
+        action = modes.addAction(text)
+        action.setCheckable(True)
+        action.setChecked(mode == window.prefs.detector_mode)
+        action.triggered.connect(lambda _checked=False, m=mode: window.set_detector_mode(m))
+        group.addAction(action)
+        window.detector_actions[mode] = action
 
 
 def _action(window, menu, text: str, key, slot) -> QAction:

@@ -1,8 +1,11 @@
-"""The analyst's panel: a table of regions or objects with their scores, and a score histogram
-with the decision threshold.
+"""The analyst's panel: each item's score against the item threshold, a table of regions or
+objects with their scores and why each got its state, and a score histogram with the decision
+threshold.
 
-The histogram's threshold is the calibrated decision threshold stored with the weights; the
-heatmap's colours are normalised per scan for display and say nothing about it.
+The thresholds are the calibrated ones stored with the detector's weights; the heatmap's colours
+are normalised per scan for display and say nothing about them. A region above the region
+threshold in an item that did not alarm is listed as "below alarm", with the two comparisons
+that put it there.
 """
 
 from __future__ import annotations
@@ -22,10 +25,51 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from screener_gui.core.pipeline.screen import ScreeningResult
+from screener_gui.core.pipeline.screen import BELOW_ALARM, ScreeningResult
+from screener_gui.gui.qt_menus import DETECTOR_MODES
 
 BINS = np.linspace(0.0, 1.0, 21)
 LEVELS = ("subcomponent", "object")
+STATE_TEXT = {1: "anomaly", BELOW_ALARM: "below alarm", 0: "benign"}
+
+
+def region_reason(result: ScreeningResult, index: int) -> str:
+    """Why region ``index`` (0-based) has its state: its score against the region threshold and,
+    above it, its item's score against the item threshold."""
+    score, threshold = float(result.regions.scores[index]), result.regions.threshold
+    if score < threshold:
+        return f"below region threshold {score:.4f} < {threshold:.4f}"
+    item = int(result.regions.object_of[index])
+    item_score = float(result.object_scores[item])
+    if result.object_alarms[item]:
+        return (
+            f"above region threshold {score:.4f} ≥ {threshold:.4f}, and item score {item_score:.4f} "
+            f"≥ item threshold {result.object_threshold:.4f}: alarm"
+        )
+    return (
+        f"above region threshold {score:.4f} ≥ {threshold:.4f}, but item score {item_score:.4f} "
+        f"< item threshold {result.object_threshold:.4f}: no alarm"
+    )
+
+
+def item_decision(result: ScreeningResult, index: int) -> str:
+    """Item ``index``'s score against the item threshold, and its decision."""
+    score, threshold = float(result.object_scores[index]), result.object_threshold
+    if result.object_alarms[index]:
+        return f"item score {score:.4f} ≥ item threshold {threshold:.4f}: alarm"
+    return f"item score {score:.4f} < item threshold {threshold:.4f}: no alarm"
+
+
+def items_text(result: ScreeningResult | None) -> str:
+    """The detector that scored the scan, its thresholds, and each item's score and decision."""
+    if result is None:
+        return ""
+    lines = [
+        f"{DETECTOR_MODES.get(result.mode, result.mode)}: item threshold {result.object_threshold:.4f}, "
+        f"region threshold {result.regions.threshold:.4f}"
+    ]
+    lines += [f"item {o.index + 1} {o.category}: {item_decision(result, o.index)}" for o in result.objects]
+    return "\n".join(lines)
 
 
 class RegionPanel(QWidget):
@@ -49,7 +93,11 @@ class RegionPanel(QWidget):
             group.addButton(button)
         self.subcomponents.toggled.connect(lambda on: self.set_level("subcomponent" if on else "object"))
 
-        self.table = QTableWidget(0, 4)
+        self.items = QLabel()
+        self.items.setWordWrap(True)
+        self.items.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.table = QTableWidget(0, 5)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -76,6 +124,7 @@ class RegionPanel(QWidget):
         levels.addWidget(self.subcomponents)
         levels.addWidget(self.objects)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.items)
         layout.addLayout(levels)
         layout.addWidget(self.table, 3)
         layout.addWidget(self.plot, 2)
@@ -110,9 +159,9 @@ class RegionPanel(QWidget):
         self.table.clearContents()
         rows, scores, threshold = self._rows()
         headers = (
-            ["region", "object", "score", "label"]
+            ["region", "object", "score", "label", "why"]
             if self.level == "subcomponent"
-            else ["object", "category", "score", "alarm"]
+            else ["object", "category", "item score", "alarm", "why"]
         )
         self.table.setHorizontalHeaderLabels(headers)
         self.table.setRowCount(len(rows))
@@ -121,6 +170,7 @@ class RegionPanel(QWidget):
                 item = QTableWidgetItem()
                 item.setData(Qt.ItemDataRole.DisplayRole, value)
                 item.setData(Qt.ItemDataRole.UserRole, index)
+                item.setToolTip(values[-1])  # the reason, in full
                 self.table.setItem(r, c, item)
         self.table.setSortingEnabled(True)
         self.table.sortItems(2, Qt.SortOrder.DescendingOrder)
@@ -129,8 +179,10 @@ class RegionPanel(QWidget):
         self.bars.setOpts(height=counts)
         self.plot.setRange(xRange=(0, 1), yRange=(0, max(1, int(counts.max(initial=0)))), padding=0.05)
         self.threshold_line.setValue(threshold)
+        self.items.setText(items_text(self._result))
+        kind = "region" if self.level == "subcomponent" else "item"
         self.caption.setText(
-            f"{len(rows)} {'regions' if self.level == 'subcomponent' else 'objects'}; decision threshold "
+            f"{len(rows)} {'regions' if self.level == 'subcomponent' else 'objects'}; {kind} threshold "
             f"{threshold:.4f} (red line). Heatmap colours are scaled per scan for display only."
             if self._result is not None
             else "No scan."
@@ -150,6 +202,7 @@ class RegionPanel(QWidget):
                         o.category,
                         round(float(result.object_scores[o.index]), 4),
                         "alarm" if result.object_alarms[o.index] else "clear",
+                        item_decision(result, o.index),
                     ],
                 )
                 for o in result.objects
@@ -157,6 +210,7 @@ class RegionPanel(QWidget):
             return rows, np.asarray(result.object_scores), result.object_threshold
         regions = result.regions
         labels = regions.labels if self._labels is None else self._labels
+        states = result.region_states()
         rows = [
             (
                 i,
@@ -164,8 +218,8 @@ class RegionPanel(QWidget):
                     i + 1,
                     int(regions.object_of[i]) + 1,
                     round(float(regions.scores[i]), 4),
-                    ("anomaly" if labels[i] else "benign")
-                    + (" (edited)" if labels[i] != regions.labels[i] else ""),
+                    _label_text(int(labels[i]), int(regions.labels[i]), int(states[i])),
+                    region_reason(result, i),
                 ],
             )
             for i in range(len(regions.scores))
@@ -178,3 +232,11 @@ class RegionPanel(QWidget):
         items = self.table.selectedItems()
         if items:
             self.selected.emit(self.level, int(items[0].data(Qt.ItemDataRole.UserRole)))
+
+
+def _label_text(label: int, model_label: int, state: int) -> str:
+    """The label column: the region's state, or the annotator's label where it differs from the
+    model's."""
+    if label != model_label:
+        return ("anomaly" if label else "benign") + " (edited)"
+    return STATE_TEXT[state]

@@ -1,9 +1,10 @@
 """The scan viewer: pan / zoom, the scan and its layers, a pixel read-out and clicks.
 
-Layers, bottom to top: the scan (or an enhancement of it), the heatmap, the red / green superpixel
-contours, the object outlines with alarm frames, and a highlight of the selected region. Every
-layer is an RGBA image made by the core (:mod:`screener_gui.core.pipeline.overlay`); the viewer
-only shows them. Mouse moves are throttled before the read-out is asked for.
+Layers, bottom to top: the scan (or an enhancement of it), the heatmap, the superpixel contours
+(red alarm / yellow below the alarm / green benign), the object outlines with alarm frames, and a
+highlight of the selected region. Every layer is an RGBA image made by the core
+(:mod:`screener_gui.core.pipeline.overlay`); the viewer only shows them. Mouse moves are throttled
+before the read-out is asked for.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ The worker object lives in its own ``QThread`` and never touches a widget; the w
 through :class:`PipelineThread` only. Jobs run one at a time in arrival order. Loading the scan is
 part of the job, so reading a file or generating a simulated bag never blocks the GUI thread
 either. A job that fails (unreadable file, bad pixels, a pipeline error) is reported with its
-message and the next job runs.
+message and the next job runs. A new screener (another detector mode) can be swapped in while the
+thread runs: it is loaded on the pipeline thread before the next job.
 """
 
 from __future__ import annotations
@@ -60,13 +61,14 @@ class _Worker(QObject):
     started = Signal(int, str)
     screened = Signal(object)  # Screened
     failed = Signal(int, str, str)  # job id, source, message
-    ready = Signal(str)  # the device the networks run on, once the models are loaded
+    ready = Signal(str, str)  # the device the networks run on and the detector mode, once loaded
+    load_failed = Signal(str)  # why the models could not be loaded
     skipped = Signal(int)  # a cancelled job, dropped unrun
 
-    def __init__(self, make_screener: Callable[[], Screener], owner: PipelineThread) -> None:
+    def __init__(self, owner: PipelineThread) -> None:
         super().__init__()
-        self._make_screener = make_screener
         self._owner = owner
+        self._version: int | None = None  # of the owner's screener factory the models came from
         self._screener: Screener | None = None
         self._load_error: str | None = None
 
@@ -97,15 +99,19 @@ class _Worker(QObject):
             self._models()
 
     def _models(self) -> Screener:
+        version, make_screener = self._owner._factory
+        if version != self._version:  # first use, or another screener was chosen: drop the old one
+            self._version, self._screener, self._load_error = version, None, None
         if self._screener is None:
             if self._load_error is not None:
                 raise RuntimeError(self._load_error)
             try:
-                self._screener = self._make_screener()
+                self._screener = make_screener()
             except JOB_ERRORS as exc:
                 self._load_error = f"models could not be loaded: {exc}"
+                self.load_failed.emit(self._load_error)
                 raise RuntimeError(self._load_error) from exc
-            self.ready.emit(str(self._screener.device))
+            self.ready.emit(str(self._screener.device), self._screener.detector.mode)
         return self._screener
 
 
@@ -113,13 +119,15 @@ class PipelineThread(QObject):
     """Owns the pipeline thread and its queue.
 
     Signals (delivered on the GUI thread): ``started(job_id, source)``, ``screened(Screened)``,
-    ``failed(job_id, source, message)``, ``ready(device)``, ``pending_changed(count)``.
+    ``failed(job_id, source, message)``, ``ready(device, detector_mode)``, ``load_failed(message)``,
+    ``pending_changed(count)``.
     """
 
     started = Signal(int, str)
     screened = Signal(object)
     failed = Signal(int, str, str)
-    ready = Signal(str)
+    ready = Signal(str, str)
+    load_failed = Signal(str)
     pending_changed = Signal(int)
     _submit = Signal(object)
     _preload = Signal()
@@ -130,9 +138,11 @@ class PipelineThread(QObject):
         self.palette = "red_green"  # line colours of the layers the worker makes (read there)
         self._ids = itertools.count(1)
         self._pending: set[int] = set()
+        # (version, factory), replaced as one value: the worker reloads when the version changes.
+        self._factory: tuple[int, Callable[[], Screener]] = (0, make_screener)
         self._thread = QThread()
         self._thread.setObjectName("screening pipeline")
-        self._worker = _Worker(make_screener, self)
+        self._worker = _Worker(self)
         self._worker.moveToThread(self._thread)
         self._submit.connect(self._worker.run)
         self._preload.connect(self._worker.preload)
@@ -140,6 +150,7 @@ class PipelineThread(QObject):
         self._worker.screened.connect(self._finished)
         self._worker.failed.connect(self._failed)
         self._worker.ready.connect(self.ready)
+        self._worker.load_failed.connect(self.load_failed)
         self._worker.skipped.connect(lambda _id: self.pending_changed.emit(self.pending))
         self._thread.start()
         self._preload.emit()  # the first bag should not wait for the models to load
@@ -156,6 +167,15 @@ class PipelineThread(QObject):
         self.pending_changed.emit(self.pending)
         self._submit.emit(job)
         return job.id
+
+    def set_screener(self, make_screener: Callable[[], Screener]) -> None:
+        """Screen with what ``make_screener`` returns from the next job on (another detector mode).
+
+        The worker drops its models and calls ``make_screener`` on the pipeline thread before the
+        next job it runs, or at once when idle; a job already running finishes with the old models.
+        """
+        self._factory = (self._factory[0] + 1, make_screener)
+        self._preload.emit()
 
     def cancel_pending(self) -> None:
         """Drop every queued job that has not started (the running one finishes)."""

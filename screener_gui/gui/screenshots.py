@@ -1,8 +1,8 @@
 """Render the workstation with real results into PNGs (for the README): ``make screenshots``.
 
-Runs offscreen with the shipped models, throwaway settings and logs. The scans are generated:
-a laptop hiding a large metal plate (the model flags it) shown to the analyst and the annotator,
-and a bag from the simulated scanner shown to the operator.
+Runs offscreen with the shipped models in the default (dense) mode, throwaway settings and logs.
+The scans are generated: a laptop hiding a large metal plate shown to the analyst and the
+annotator, and a bag from the simulated scanner shown to the operator.
 
     python -m screener_gui.gui.screenshots [--out docs/images]
 """

@@ -1,4 +1,4 @@
-"""What the workstation remembers between runs (QSettings): folders, layers, mode, device.
+"""What the workstation remembers between runs (QSettings): folders, layers, mode, device, detector.
 
 One typed wrapper, so keys and defaults live in one place. Tests pass their own ``QSettings``
 (an INI file in a temporary folder) and never read the user's.
@@ -19,6 +19,7 @@ class Preferences:
 
     mode: str = "operator"
     device: str = "auto"  # "auto" (CUDA when present), "cpu", "cuda"...
+    detector_mode: str = "dense"  # "dense" (whole-item detector) or "paper" (DFL per sub-component)
     last_open_folder: str = ""
     watch_folder: str = ""
     annotation_folder: str = ""

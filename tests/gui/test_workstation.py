@@ -8,17 +8,21 @@ import time
 
 import numpy as np
 import pytest
+import torch
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtTest import QTest
 
 from screener_gui.core.decisions import read_decisions
 from screener_gui.core.io import save_png_atomic
 from screener_gui.core.labels import labels_path, load_labels
-from screener_gui.core.pipeline.overlay import ANOMALY_RGB, PALETTES
-from screener_gui.core.pipeline.screen import Screener
+from screener_gui.core.pipeline.detectors import Detection
+from screener_gui.core.pipeline.overlay import ANOMALY_RGB, BELOW_ALARM_RGB, PALETTES
+from screener_gui.core.pipeline.screen import CLASSIFIER_FILE, Screener, models_dir
 from screener_gui.core.training.region_cache import RegionCache
+from screener_gui.gui.app import detector_mode, parse_args
 from screener_gui.gui.qt_main import MainWindow
 from screener_gui.gui.qt_worker import PipelineThread
+from screener_gui.gui.settings import load_preferences
 from screener_gui.synth.scene import planted_scan
 
 SEED = 424242  # the planted-laptop seed of tests/pipeline/test_screen.py (no dataset uses it)
@@ -29,7 +33,7 @@ class RecordingScreener:
     """The shipped screener, noting the thread each scan is screened on."""
 
     def __init__(self, inner: Screener) -> None:
-        self.inner, self.device, self.threads = inner, inner.device, []
+        self.inner, self.device, self.detector, self.threads = inner, inner.device, inner.detector, []
 
     def screen(self, scan):
         self.threads.append(threading.get_ident())
@@ -38,7 +42,9 @@ class RecordingScreener:
 
 @pytest.fixture(scope="module")
 def shipped():
-    return Screener.load(device="cpu")
+    """The shipped paper-mode classifier: calibrated, so these tests can say which bags alarm (the
+    shipped dense detector is preliminary; tests/gui/test_detector_modes.py drives it)."""
+    return Screener.load(device="cpu", mode="paper")
 
 
 @pytest.fixture(scope="module")
@@ -262,3 +268,140 @@ def test_label_edits_are_saved_when_the_window_closes(qtbot, window, scan_files,
     assert not labels_path(scan).exists()  # nothing saved yet
     window.close()
     assert int(load_labels(scan).labels[1]) == 1 - int(result.regions.labels[1])
+
+
+# ---- detector modes and the "below the alarm" state ---------------------------------------------
+
+
+class FixedScoreDetector:
+    """A detector with set scores: odd-numbered regions 0.9, even-numbered 0.1 (region threshold
+    0.5), every item ``item_score`` (item threshold 0.55), so a test decides whether items alarm."""
+
+    mode, strategy = "dense", "subcomponent"
+    region_threshold, object_threshold = 0.5, 0.55
+    device = torch.device("cpu")
+
+    def __init__(self, item_score: float) -> None:
+        self.item_score, self.metadata = item_score, {}
+
+    def detect(self, rgb, masks, sp) -> Detection:
+        scores = np.where(np.arange(sp.count) % 2 == 0, 0.9, 0.1).astype(np.float32)
+        heat = np.full(rgb.shape[:2], np.nan, np.float32)
+        for mask in masks:
+            heat[mask] = 0.5
+        items = np.full(len(masks), self.item_score, np.float32)
+        return Detection(scores, sp.object_of[1:].astype(np.int32), items, heat, {})
+
+
+@pytest.fixture(scope="module")
+def dense():
+    return Screener.load(device="cpu", mode="dense")
+
+
+def new_window(qtbot, tmp_path, screener, **options) -> MainWindow:
+    store = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(PipelineThread(lambda: screener), store, tmp_path / "d.jsonl", tmp_path / "a", **options)
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def colour_pixels(layer: np.ndarray, rgb) -> np.ndarray:
+    return (layer[..., 3] > 0) & (layer[..., :3] == rgb).all(axis=-1)
+
+
+def no_red_in_quiet_items(screened) -> bool:
+    """No red contour pixel lies in an item that did not alarm."""
+    red = colour_pixels(screened.layers.contours, ANOMALY_RGB)
+    result = screened.result
+    return not any(red[o.mask].any() for o in result.objects if not result.object_alarms[o.index])
+
+
+def test_switching_the_detector_mode_in_the_menu_screens_the_next_scan_with_it_and_is_saved(
+    qtbot, tmp_path, shipped, dense, scan_files
+):
+    screeners = {"dense": RecordingScreener(dense), "paper": RecordingScreener(shipped)}
+    win = new_window(qtbot, tmp_path, screeners["dense"], load_screener=lambda mode: screeners[mode])
+    assert win.detector_actions["dense"].isChecked() and win.prefs.detector_mode == "dense"
+    qtbot.waitUntil(lambda: win.device_label.text() == "dense detector on cpu", timeout=WAIT_MS)
+    with qtbot.waitSignal(win.pipeline.screened, timeout=WAIT_MS) as first:
+        win.sources.open_paths([scan_files["clean"]])
+    assert first.args[0].result.mode == "dense" and no_red_in_quiet_items(first.args[0])
+
+    win.detector_actions["paper"].trigger()
+    assert win.detector_actions["paper"].isChecked() and not win.detector_actions["dense"].isChecked()
+    with qtbot.waitSignal(win.pipeline.screened, timeout=WAIT_MS) as second:
+        win.sources.open_paths([scan_files["clean"]])
+    assert second.args[0].result.mode == "paper" and no_red_in_quiet_items(second.args[0])
+    assert screeners["paper"].threads and threading.get_ident() not in screeners["paper"].threads
+    qtbot.waitUntil(lambda: win.device_label.text() == "paper detector on cpu", timeout=WAIT_MS)
+    win.close()
+
+    store = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    assert load_preferences(store).detector_mode == "paper"
+    again = new_window(qtbot, tmp_path, screeners["paper"])
+    assert again.detector_actions["paper"].isChecked()
+    again.close()
+
+
+def test_the_command_line_detector_mode_wins_over_the_saved_one():
+    assert detector_mode(parse_args([]), "paper") == "paper"
+    assert detector_mode(parse_args(["--detector-mode", "dense"]), "paper") == "dense"
+    assert detector_mode(parse_args(["--detector", str(models_dir() / CLASSIFIER_FILE)]), "dense") == "paper"
+    assert detector_mode(parse_args([]), "no such mode") == "dense"
+
+
+def test_regions_above_threshold_in_an_item_that_did_not_alarm_are_yellow_and_explained(
+    qtbot, tmp_path, shipped, scan_files
+):
+    win = new_window(qtbot, tmp_path, Screener(shipped.segmenter, FixedScoreDetector(0.3)))
+    win.set_mode("analyst")
+    with qtbot.waitSignal(win.shown, timeout=WAIT_MS):
+        win.sources.open_paths([scan_files["clean"]])
+    result = win.review.current.result
+    assert not result.alarm and win.banner.text().startswith("NO ALARM")
+    contours = win.viewer.layers["contours"].image
+    assert not colour_pixels(contours, ANOMALY_RGB).any(), "no red in an item that did not alarm"
+    assert colour_pixels(contours, BELOW_ALARM_RGB["red_green"]).any()
+
+    table = win.regions.table
+    rows = {
+        table.item(r, 0).text(): (table.item(r, 3).text(), table.item(r, 4).text())
+        for r in range(table.rowCount())
+    }
+    assert rows["1"] == (
+        "below alarm",
+        "above region threshold 0.9000 ≥ 0.5000, but item score 0.3000 < item threshold 0.5500: no alarm",
+    )
+    assert rows["2"] == ("benign", "below region threshold 0.1000 < 0.5000")
+    assert "item score 0.3000 < item threshold 0.5500: no alarm" in win.regions.items.text()
+    assert "Dense whole-item detector" in win.regions.items.text()
+    assert "below the alarm" in win.toolbar.legend.text()
+    assert "yellow = below the alarm" in win.layer_actions["contours"].statusTip()
+    QTest.keyClick(win, Qt.Key.Key_K)  # colour-blind safe lines: purple instead of yellow
+    assert "purple = below the alarm" in win.toolbar.legend.toolTip()
+    contours = win.viewer.layers["contours"].image
+    assert colour_pixels(contours, BELOW_ALARM_RGB["orange_blue"]).any()
+    assert not colour_pixels(contours, PALETTES["orange_blue"][0]).any()
+    win.close()
+
+
+def test_an_annotators_relabelled_regions_show_their_labels(qtbot, tmp_path, shipped, scan_files):
+    win = new_window(qtbot, tmp_path, Screener(shipped.segmenter, FixedScoreDetector(0.3)))
+    win.set_mode("annotator")
+    with qtbot.waitSignal(win.shown, timeout=WAIT_MS):
+        win.sources.open_paths([copy_scan(scan_files["clean"], tmp_path / "work")])
+    sp = win.review.current.result.superpixels
+    assert not colour_pixels(win.viewer.layers["contours"].image, ANOMALY_RGB).any()
+    for region in (1, 2):  # below the alarm → benign; benign → anomaly
+        ys, xs = np.nonzero(sp.labels == region)
+        with qtbot.waitSignal(win.labels_changed):
+            win.viewer.clicked.emit(int(xs[0]), int(ys[0]))
+    contours = win.viewer.layers["contours"].image
+    red = colour_pixels(contours, ANOMALY_RGB)
+    assert red.any() and (sp.labels[red] == 2).all(), "only the region labelled anomaly is red"
+    assert not colour_pixels(contours, BELOW_ALARM_RGB["red_green"])[sp.labels == 1].any()
+    table = win.regions.table
+    rows = {table.item(r, 0).text(): table.item(r, 3).text() for r in range(table.rowCount())}
+    assert (rows["1"], rows["2"], rows["3"]) == ("benign (edited)", "anomaly (edited)", "below alarm")
+    win.close()

@@ -7,16 +7,10 @@ import torch
 from torchvision.models import resnet18
 from torchvision.models.vgg import cfgs, make_layers
 
-from screener_gui.core.models.classifiers import (
-    ANOMALY,
-    ARCHITECTURES,
-    CLASSES,
-    IMAGENET_MEAN,
-    build_classifier,
-    diversity_loss,
-    vgg16_conv,
-)
+from screener_gui.core.models.base import ANOMALY, CLASSES, IMAGENET_MEAN, vgg16_conv
 from screener_gui.core.models.lite0 import MEAN as LITE0_MEAN
+from screener_gui.core.models.macnn import diversity_loss
+from screener_gui.core.models.registry import CLASSIFIER_KIND, build_classifier, names
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +22,7 @@ def _one_thread():
     torch.set_num_threads(before)
 
 
-@pytest.fixture(scope="module", params=list(ARCHITECTURES))
+@pytest.fixture(scope="module", params=names(CLASSIFIER_KIND))
 def model(request):
     torch.manual_seed(0)
     return build_classifier(request.param)

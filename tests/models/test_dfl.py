@@ -6,9 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from screener_gui.core.models.classifiers import build_classifier
 from screener_gui.core.models.dfl import SIDE_WEIGHT, initialise_bank, kmeans, peak_features
 from screener_gui.core.models.lite0 import imagenet_weights_path
+from screener_gui.core.models.registry import build_classifier
 
 K = 10
 

@@ -1,4 +1,5 @@
-"""The whole pipeline with the shipped models, on controlled generated laptops."""
+"""The whole pipeline with the shipped models, on controlled generated laptops (the paper's mode;
+tests/pipeline/test_detectors.py covers both modes' mechanics)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ SEED = 424242  # a seed no training, validation or test dataset uses
 
 @pytest.fixture(scope="module")
 def screener():
-    return Screener.load(device="cpu")
+    return Screener.load(device="cpu", mode="paper")
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +55,10 @@ def test_result_summary_is_json_with_stage_timings(screener, plate):
     assert {"objects", "superpixels", "classification", "heatmap", "total"} <= set(summary["timings_ms"])
     (laptop,) = summary["objects"]
     assert laptop["category"] == "laptop" and laptop["alarm"] == bool(result.object_alarms[0])
-    assert laptop["regions"] == result.superpixels.count
+    assert len(laptop["regions"]) == result.superpixels.count
     assert laptop["anomalous_regions"] == int(result.regions.labels.sum())
+    # The paper's item score is its highest region's.
     assert laptop["anomaly_score"] == pytest.approx(float(result.regions.scores.max()), abs=1e-4)
+    assert max(r["score"] for r in laptop["regions"]) == pytest.approx(laptop["anomaly_score"], abs=1e-4)
     assert result.heatmap.shape == plate.rgb.shape[:2]
     assert np.isnan(result.heatmap[plate.objects_mask == 0]).mean() > 0.99

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from screener_gui.core.models.classifiers import build_classifier
+from screener_gui.core.models.registry import build_classifier
 from screener_gui.core.pipeline.classify import RegionModel
-from screener_gui.core.training.classifier import ClassifierSettings, normalise, train_classifier
+from screener_gui.core.training.classifier import ClassifierSettings, classifier_card, train_classifier
 from screener_gui.core.training.region_cache import RegionCache
 from screener_gui.core.weights import WeightsError
 
@@ -26,7 +26,7 @@ def test_a_few_steps_on_generated_regions_lower_the_loss(cache):
     assert len(pos) and len(neg), "the tiny dataset must hold both classes"
     idx = np.sort(np.concatenate([np.resize(pos, 8), neg[:8]]))
     model = build_classifier("dfl_lite0")
-    x = normalise(cache.crops[idx], model.mean, model.std)
+    x = classifier_card(ClassifierSettings(), model, cache).normalise(cache.crops[idx])
     y = torch.from_numpy(cache.targets[idx].astype(np.int64))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     model.train()
@@ -46,7 +46,8 @@ def test_training_writes_weights_that_load_exactly(cache, tmp_path):
     loaded = RegionModel.load(path)
     assert loaded.strategy == "subcomponent" and loaded.input_size == (150, 190)
     assert 0.0 <= loaded.region_threshold <= 1.0
-    assert loaded.metadata["data"]["seed"] == 0
+    assert loaded.metadata["data"]["seed"] == 0 and loaded.card.data_seed == 0
+    assert loaded.card.arch == "dfl_lite0" and loaded.card.mean == (0.5, 0.5, 0.5)
     scores, maps = loaded.score(np.array(cache.crops[:3]))
     assert scores.shape == (3,) and maps.ndim == 3 and np.all((scores >= 0) & (scores <= 1))
     again = RegionModel.load(path)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from screener_gui.core.dataset import Dataset
+from screener_gui.core.models.card import DenseCard, read_card
 from screener_gui.core.training.dense import DenseRun, dense_loss, sample_batch, train_dense
 from screener_gui.core.training.item_cache import IGNORE, ItemCache, write_item_cache
 from screener_gui.core.weights import load_weights
@@ -82,6 +83,10 @@ def test_a_run_keeps_its_best_weights_and_resumes_where_it_stopped(cache, tmp_pa
     best = train_dense(run, log=lines.append)
     _, metadata = load_weights(best)
     assert metadata["kind"] == "dense_detector" and metadata["min_delta_e"] == 2.0
+    card = read_card(best)
+    assert isinstance(card, DenseCard) and card.to_metadata() == metadata
+    assert card.item_margin_px == cache.meta["margin_px"] and card.data_seed == cache.meta["seed"]
+    assert card.mean == card.std == (0.5, 0.5, 0.5) and card.extra["run"]["steps"] == 2
     assert metadata["validation"]["step"] in (1, 2)
     longer = DenseRun(**{**run.__dict__, "steps": 3})
     train_dense(longer, log=lines.append)

@@ -32,9 +32,9 @@ class ObviousOnlyScreener:
 
     def __init__(self, folder: Path) -> None:
         self.dataset = Dataset.open(folder)
-        self.classifier = _Part({"arch": "scripted", "data": {"seed": 1}})
-        self.classifier.strategy = "subcomponent"
-        self.classifier.region_threshold = self.classifier.object_threshold = THRESHOLD
+        self.detector = _Part({"arch": "scripted", "data": {"seed": 1}})
+        self.detector.mode, self.detector.strategy = "dense", "subcomponent"
+        self.detector.region_threshold = self.detector.object_threshold = THRESHOLD
         self.segmenter = _Part({"backbone": "truth", "data_seed": 1})
         self.device = "cpu"
 
@@ -169,3 +169,16 @@ def test_an_item_found_without_the_part_hiding_its_anomaly_is_a_missed_threat(tw
         ("bag_000001", "missed:1", "1", "0", "handgun"),
     ]
     assert rows["object"].positives == 2 and rows["object"].tp == 0
+
+
+def test_pointing_counts_alarmed_items_whose_best_region_is_on_the_anomaly():
+    from screener_gui.core.training.evaluate import Collected, ObjectRecord, RegionRecord, pointing
+
+    c = Collected()
+    for obj, scores_labels in enumerate(([(0.9, 1), (0.2, 0)], [(0.8, 0), (0.7, 1)], [(0.9, -1), (0.1, 1)])):
+        for number, (score, label) in enumerate(scores_labels, 1):
+            c.regions.append(RegionRecord("s", obj, number, score, label, 1, "k", 5.0))
+        c.objects.append(ObjectRecord("s", str(obj), "laptop", 0.9, True, 1, ("k",), 5.0))
+    c.objects.append(ObjectRecord("s", "missed:4", "laptop", 0.0, False, 1, ("k",), 5.0))
+    assert pointing(c) == "1 of 3 (33.3 %; 2 touching one)"
+    assert pointing(Collected()) == "no alarmed anomalous item"

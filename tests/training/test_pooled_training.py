@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from screener_gui.core.models.classifiers import build_classifier
 from screener_gui.core.models.pooled import pooled_logits, pooled_loss
+from screener_gui.core.models.registry import build_classifier
 from screener_gui.core.pipeline.classify import RegionModel
 from screener_gui.core.pipeline.regions import ANOMALY_MIN, BENIGN_MAX
 from screener_gui.core.pipeline.superpixels import segment_objects
 from screener_gui.core.training.object_cache import ObjectCache
-from screener_gui.core.training.pooled import PooledSettings, _batch, train_pooled
+from screener_gui.core.training.pooled import PooledSettings, _batch, pooled_card, train_pooled
 from screener_gui.synth.scene import SynthSettings, generate_scan
 
 
@@ -38,7 +38,8 @@ def test_an_incomplete_object_cache_is_refused(tmp_path):
 def test_a_few_steps_on_generated_objects_lower_the_loss(tiny_objects):
     torch.manual_seed(0)
     model = build_classifier("dfl_lite0")
-    x, y, targets = _batch(model, tiny_objects, range(len(tiny_objects)), 0.5, None, "cpu")
+    card = pooled_card(PooledSettings(input_scale=0.5), model, tiny_objects)
+    x, y, targets = _batch(card, tiny_objects, range(len(tiny_objects)), 0.5, None, "cpu")
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     model.train()
     losses = []
@@ -56,6 +57,7 @@ def test_pooled_weights_load_and_screen_a_scan(tiny_objects, tmp_path):
     path = train_pooled(tiny_objects, tiny_objects, tmp_path, settings, log=lambda _: None)
     model = RegionModel.load(path)
     assert model.mode == "pooled" and model.input_scale == 0.5 and model.input_size is None
+    assert model.card.mode == "pooled" and model.card.data_seed == tiny_objects.meta.dataset_seed
     assert 0.0 <= model.region_threshold <= 1.0 + 1e-6
 
     scan = generate_scan(7, 0, SynthSettings(width_px=480, height_px=384, items_only=True))

@@ -12,8 +12,8 @@ strongest responses (global max of the stride-32 and stride-4 features) and the 
 statistics (its maximum and the mean of its highest logits), so the item score is learned, not the
 maximum of region scores.
 
-Input: uint8 false colour, (B, 3, H, W) normalised like Lite0 (mean 0.5, std 0.5); any size (the
-encoder pads as TensorFlow's "same" does). Air is white.
+Input: uint8 false colour, (B, 3, H, W) normalised like Lite0 (mean 0.5, std 0.5; the weights' card
+records it); any size (the encoder pads as TensorFlow's "same" does). Air is white.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from screener_gui.core.models.base import normalise
 from screener_gui.core.models.lite0 import MEAN, STD, Lite0, load_imagenet
 
 # Last Lite0 block at each output stride, and its channels.
@@ -38,10 +39,22 @@ class DenseDetector(nn.Module):
         channels: Decoder width.
         pretrained: Start the encoder from the packaged ImageNet weights (and keep its stem and
             first stride-2 block frozen, with frozen batch-norm statistics: small batches).
+        mean, std: The input normalisation (default Lite0's); a loaded model takes its weights'
+            (:class:`~.card.DenseCard`).
     """
 
-    def __init__(self, *, channels: int = DECODER_CHANNELS, pretrained: bool = True) -> None:
+    arch = "dense_lite0"
+
+    def __init__(
+        self,
+        *,
+        channels: int = DECODER_CHANNELS,
+        pretrained: bool = True,
+        mean: tuple[float, float, float] = MEAN,
+        std: tuple[float, float, float] = STD,
+    ) -> None:
         super().__init__()
+        self.mean, self.std = tuple(mean), tuple(std)
         self.encoder = Lite0()
         self.pretrained = pretrained
         if pretrained:
@@ -70,12 +83,9 @@ class DenseDetector(nn.Module):
                     module.eval()
         return self
 
-    @staticmethod
-    def normalise(rgb: torch.Tensor) -> torch.Tensor:
-        """uint8 (B, 3, H, W) false colour → the network's input (float, Lite0's normalisation)."""
-        mean = torch.tensor(MEAN, device=rgb.device).view(1, 3, 1, 1)
-        std = torch.tensor(STD, device=rgb.device).view(1, 3, 1, 1)
-        return (rgb.float() / 255.0 - mean) / std
+    def normalise(self, rgb: torch.Tensor) -> torch.Tensor:
+        """uint8 (B, 3, H, W) false colour → the network's input (float, the model's normalisation)."""
+        return normalise(rgb, self.mean, self.std)
 
     def _pyramid(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The decoder's stride-4 map and the encoder's stride-32 lateral."""
@@ -100,6 +110,15 @@ class DenseDetector(nn.Module):
             valid: Optional boolean (B, 1, H, W): the item's own pixels; the item head's map
                 statistics look only there (default: everywhere).
         """
+        logits, features = self.features(x, valid)
+        return logits, self.item(features).squeeze(1)
+
+    def features(
+        self, x: torch.Tensor, valid: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Pixel logits (B, 1, H, W) and the item head's input (B, 2 x channels + 2): the strongest
+        decoder and stride-32 responses, the item's highest logit and the mean of its top
+        :data:`TOP_SHARE` logits."""
         height, width = x.shape[-2:]
         fine, top = self._pyramid(x)
         logits = F.interpolate(self.pixel(fine), size=(height, width), mode="bilinear", align_corners=False)
@@ -117,4 +136,4 @@ class DenseDetector(nn.Module):
             ],
             dim=1,
         )
-        return logits, self.item(features).squeeze(1)
+        return logits, features

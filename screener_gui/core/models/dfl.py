@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.models import resnet18
 
-from screener_gui.core.models.classifiers import (
+from screener_gui.core.models.base import (
     ANOMALY,
     IMAGENET_MEAN,
     IMAGENET_STD,

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from screener_gui.core.models.dfl import DFL, NUM_CLASSES, SIDE_WEIGHT
+from screener_gui.core.models.base import NUM_CLASSES
+from screener_gui.core.models.dfl import DFL, SIDE_WEIGHT
 
 ALIGN = 32  # object inputs are padded to a multiple of the coarsest stride
 

@@ -24,7 +24,7 @@ def bench(
     """Screen ``scans`` (uint8 (H, W, 3) false colour each) ``repeats`` times (after one warm-up)
     and report the median milliseconds of every stage, with the spread between scans.
 
-    With ``compare`` (e.g. the same segmenter with another classifier or mode), both screen every
+    With ``compare`` (e.g. the same segmenter with the other mode's detector), both screen every
     bag in turn, so machine load falls on both alike; the report then holds ``compare``'s figures
     and the ratio of the two median wall times.
     """
@@ -71,9 +71,9 @@ class _Record:
             "device": str(screener.device),
             "torch_threads": torch.get_num_threads(),
             "cpu": platform.processor() or platform.machine(),
-            "classifier": screener.classifier.metadata["arch"],
-            "strategy": screener.classifier.strategy,
-            "mode": screener.classifier.mode,
+            "mode": screener.detector.mode,
+            "detector": screener.detector.metadata["arch"],
+            "strategy": screener.detector.strategy,
             "segmenter": screener.segmenter.metadata["backbone"],
             "objects_per_scan": float(np.mean(self.objects)),
             "regions_per_scan": float(np.mean(self.regions)),

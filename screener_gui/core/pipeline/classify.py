@@ -8,49 +8,58 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from screener_gui.core.models.classifiers import build_classifier
+from screener_gui.core.models.card import ClassifierCard
 from screener_gui.core.models.pooled import pooled_logits
+from screener_gui.core.models.registry import CLASSIFIER_KIND, build_classifier
 from screener_gui.core.pipeline.pooled import input_batch, object_input, place_heat
 from screener_gui.core.pipeline.regions import padded_box
 from screener_gui.core.pipeline.superpixels import Superpixels
-from screener_gui.core.weights import load_state, load_weights
-
-CLASSIFIER_KIND = "classifier"
+from screener_gui.core.weights import WeightsError, load_state, load_weights
 
 
 class RegionModel:
-    """A trained region classifier with its metadata: architecture, strategy, input, thresholds.
+    """A trained region classifier with its card: architecture, strategy, input, thresholds.
 
     ``mode`` is how sub-components are classified: "crop" (the paper: each superpixel's own
     190x150 crop) or "pooled" (the fast mode: the DFL network runs once per object, scaled by
-    ``input_scale``, and pools each superpixel's logits; see :mod:`~.models.pooled`).
+    ``input_scale``, and pools each superpixel's logits; see :mod:`~.models.pooled`). Without a
+    calibrated object threshold, an object alarms at the region threshold.
+
+    Raises:
+        ValueError: The card has no region threshold.
     """
 
-    def __init__(self, model: torch.nn.Module, metadata: dict, device: str | torch.device = "cpu"):
+    def __init__(self, model: torch.nn.Module, card: ClassifierCard, device: str | torch.device = "cpu"):
+        if card.region_threshold is None:
+            raise ValueError("the classifier has no region threshold: train or calibrate it first")
         self.model = model.to(device).eval()
-        self.metadata = metadata
+        self.card = card
+        self.metadata = card.to_metadata()
         self.device = torch.device(device)
-        self.strategy: str = metadata["strategy"]
-        self.input_size: tuple[int, int] | None = (
-            tuple(metadata["input_size"]) if metadata.get("input_size") else None
+        self.strategy = card.strategy
+        self.input_size = card.input_size
+        self.region_threshold = card.region_threshold
+        self.object_threshold = (
+            card.region_threshold if card.object_threshold is None else card.object_threshold
         )
-        self.mean = torch.tensor(metadata["mean"], device=self.device).view(1, 3, 1, 1)
-        self.std = torch.tensor(metadata["std"], device=self.device).view(1, 3, 1, 1)
-        self.region_threshold = float(metadata["region_threshold"])
-        self.object_threshold = float(metadata.get("object_threshold", self.region_threshold))
-        self.mode: str = metadata.get("mode", "crop")
-        self.input_scale = float(metadata.get("input_scale", 1.0))
+        self.mode = card.mode
+        self.input_scale = card.input_scale
 
     @classmethod
     def load(cls, path: str | Path, device: str | torch.device = "cpu") -> RegionModel:
-        tensors, meta = load_weights(path, kind=CLASSIFIER_KIND)
-        model = build_classifier(meta["arch"])
-        load_state(model, tensors, path)
-        return cls(model, meta, device)
+        """Read a ``classifier`` weights file (never unpickled).
 
-    def _input(self, crops: np.ndarray) -> torch.Tensor:
-        x = torch.from_numpy(np.ascontiguousarray(crops)).to(self.device).permute(0, 3, 1, 2).float() / 255.0
-        return (x - self.mean) / self.std
+        Raises:
+            WeightsError: Not such a file, a card that is not valid or has no region threshold, or
+                tensors that do not fit the architecture.
+        """
+        tensors, metadata = load_weights(path, kind=CLASSIFIER_KIND)
+        card = ClassifierCard.from_metadata(metadata, path)
+        if card.region_threshold is None:
+            raise WeightsError(path, "it has no region_threshold: train or calibrate it first")
+        model = build_classifier(card.arch)
+        load_state(model, tensors, path)
+        return cls(model, card, device)
 
     @torch.inference_mode()
     def score(self, crops: np.ndarray, batch: int = 64) -> tuple[np.ndarray, np.ndarray]:
@@ -59,7 +68,7 @@ class RegionModel:
             raise ValueError(f"crops are {crops.shape[1:3]}, the classifier expects {self.input_size}")
         probs, maps = [], []
         for i in range(0, len(crops), batch):
-            x = self._input(crops[i : i + batch])
+            x = self.card.normalise(crops[i : i + batch], self.device)
             logits, amap = self.model.predict_with_maps(x)
             probs.append(torch.softmax(logits.float(), 1)[:, 1].cpu())
             maps.append(amap.float().cpu())
@@ -77,7 +86,7 @@ class RegionModel:
         heat = np.full(rgb.shape[:2], np.nan, np.float32)
         items = [item for i in range(objects) if (item := object_input(rgb, sp, i)) is not None]
         items.sort(key=lambda item: item.labels.size)  # similar sizes share a batch: less padding
-        mean, std = tuple(self.metadata["mean"]), tuple(self.metadata["std"])
+        mean, std = self.card.mean, self.card.std
         for start in range(0, len(items), batch):
             chunk = items[start : start + batch]
             x, labels = input_batch(

@@ -12,7 +12,7 @@ def contour_view(rgb: np.ndarray, result: ScreeningResult) -> np.ndarray:
     """Red (anomaly) / green (benign) superpixel contours and object outlines with alarm frames."""
     out = rgb
     if result.superpixels is not None and result.superpixels.count:
-        out = overlay.contours(out, result.superpixels.labels, result.regions.labels)
+        out = overlay.contours(out, result.superpixels.labels, result.region_states())
     masks = [o.mask for o in result.objects]
     return overlay.outlines(out, masks, result.object_alarms.tolist()) if masks else out
 

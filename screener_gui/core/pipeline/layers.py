@@ -28,7 +28,7 @@ def region_contours(
     """The contour layer of ``result``'s superpixels coloured by ``labels`` (default: the model's)."""
     if result.superpixels is None:
         return None
-    states = result.regions.labels if labels is None else np.asarray(labels)
+    states = result.region_states() if labels is None else np.asarray(labels)
     return contour_layer(result.superpixels.labels, states, palette=palette)
 
 

@@ -24,6 +24,9 @@ PALETTES: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
     "red_green": (ANOMALY_RGB, BENIGN_RGB),
     "orange_blue": ((245, 130, 0), (30, 110, 230)),
 }
+# Regions above the region threshold inside an item that did not alarm ("below the alarm"): drawn
+# in a third colour, so a red contour always lies in an alarmed item.
+BELOW_ALARM_RGB: dict[str, tuple[int, int, int]] = {"red_green": (255, 215, 0), "orange_blue": (190, 80, 210)}
 GAP_RGB = (255, 255, 255)
 
 _REFERENCE_DIAGONAL = math.hypot(800, 1000)  # a default 1000 x 800 scan gets 2 px contours
@@ -77,14 +80,16 @@ def contours(
 def contour_layer(
     sp_labels: np.ndarray, states: np.ndarray, *, thickness: int | None = None, palette: str = "red_green"
 ) -> np.ndarray:
-    """Superpixel boundaries as a transparent layer: red for anomaly, green for benign.
+    """Superpixel boundaries as a transparent layer: red for anomaly, green for benign, yellow for
+    "above the region threshold, but its item did not alarm".
 
     Each superpixel's border is drawn inside it, ``thickness`` pixels wide, in its own colour:
     where a red and a green superpixel meet both colours show, so the red side stays legible.
 
     Args:
         sp_labels: int (H, W) superpixel labels (0 = none), as ``Superpixels.labels``.
-        states: int (count,) per superpixel, index 0 = label 1: 1 anomaly, 0 benign, -1 not shown.
+        states: int (count,) per superpixel, index 0 = label 1: 1 anomaly, 0 benign, 2 below the
+            alarm (see :data:`BELOW_ALARM_RGB`), -1 not shown.
         thickness: Line width in pixels (default :func:`default_thickness`).
         palette: A key of :data:`PALETTES`.
 
@@ -106,6 +111,7 @@ def contour_layer(
     state_map = state_of[sp_labels]
     out = np.zeros((*sp_labels.shape, 4), np.uint8)
     out[border & (state_map == 0)] = (*benign_rgb, 255)
+    out[border & (state_map == 2)] = (*BELOW_ALARM_RGB[palette], 255)
     out[border & (state_map == 1)] = (*anomaly_rgb, 255)  # last, so anomaly is on top
     return out
 

@@ -13,8 +13,10 @@ import numpy as np
 import torch
 
 from screener_gui.core.metrics import binary_metrics, roc_auc, threshold_at_fpr
-from screener_gui.core.models.classifiers import CLASSES, RegionClassifier, build_classifier
+from screener_gui.core.models.base import RegionClassifier
+from screener_gui.core.models.card import ClassifierCard
 from screener_gui.core.models.dfl import DFL, initialise_bank
+from screener_gui.core.models.registry import CLASSIFIER_KIND, build_classifier
 from screener_gui.core.training.object_cache import ObjectCache, ObjectCacheMeta
 from screener_gui.core.training.region_cache import (
     RegionCache,
@@ -24,7 +26,6 @@ from screener_gui.core.training.region_cache import (
 )
 from screener_gui.core.weights import load_checkpoint, load_state, load_weights, save_checkpoint, save_weights
 
-CLASSIFIER_KIND = "classifier"
 BEST_FILE, CHECKPOINT_FILE = "classifier.safetensors", "checkpoint.safetensors"
 Cache = TypeVar("Cache", RegionCache, ObjectCache)
 
@@ -56,21 +57,14 @@ class ClassifierSettings:
     seed: int = 0
 
 
-def normalise(crops: np.ndarray, mean, std, device: str | torch.device = "cpu") -> torch.Tensor:
-    """uint8 (N, h, w, 3) crops → normalised float (N, 3, h, w) on ``device`` (the bytes travel,
-    the floats are made there)."""
-    x = torch.from_numpy(np.array(crops)).to(device).permute(0, 3, 1, 2).float().div_(255.0)
-    mean_t = torch.tensor(mean, device=device).view(1, 3, 1, 1)
-    return (x - mean_t) / torch.tensor(std, device=device).view(1, 3, 1, 1)
-
-
 @torch.inference_mode()
-def predict(model: RegionClassifier, crops: np.ndarray, batch: int = 128) -> np.ndarray:
-    """Anomaly probability of each crop (softmax of the model's logits), on the model's device."""
+def predict(model: RegionClassifier, card: ClassifierCard, crops: np.ndarray, batch: int = 128) -> np.ndarray:
+    """Anomaly probability of each uint8 crop (softmax of the model's logits), on the model's device,
+    the crops normalised by ``card`` as at inference."""
     model.eval()
     device = next(model.parameters()).device
     out = [
-        torch.softmax(model(normalise(crops[i : i + batch], model.mean, model.std, device)), 1)[:, 1]
+        torch.softmax(model(card.normalise(crops[i : i + batch], device)), 1)[:, 1]
         for i in range(0, len(crops), batch)
     ]
     return torch.cat(out).float().cpu().numpy() if out else np.zeros(0, np.float32)
@@ -106,7 +100,7 @@ def _augment(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
 
 
 def _initialise_bank(
-    model: DFL, cache: RegionCache, count: int, rng: np.random.Generator, log, device
+    model: DFL, card: ClassifierCard, cache: RegionCache, count: int, rng: np.random.Generator, log, device
 ) -> None:
     picks = [
         rng.choice(
@@ -115,31 +109,31 @@ def _initialise_bank(
         for c in (0, 1)
     ]
     order = np.sort(np.concatenate(picks))
-    images = normalise(cache.crops[order], model.mean, model.std, device)
+    images = card.normalise(cache.crops[order], device)
     initialise_bank(model, images, torch.from_numpy(cache.targets[order].astype(np.int64)).to(device))
     log(f"filter bank initialised from k-means of conv peaks of {len(order)} training crops")
 
 
-def metadata(settings: ClassifierSettings, model: RegionClassifier, train: RegionCache) -> dict:
-    """What inference needs to reproduce training exactly, plus where the model came from."""
-    return {
-        "kind": CLASSIFIER_KIND,
-        "arch": settings.arch,
-        "strategy": train.meta.strategy,
-        "input_size": list(train.meta.size),
-        "mean": list(model.mean),
-        "std": list(model.std),
-        "classes": list(CLASSES),
-        "superpixel_area": train.meta.superpixel_area,
-        "label_rule": label_rule(train.meta),
-        "training": asdict(settings),
-        "data": {
+def classifier_card(
+    settings: ClassifierSettings, model: RegionClassifier, train: RegionCache
+) -> ClassifierCard:
+    """What inference needs to reproduce training exactly (the model's normalisation, the crops' size),
+    plus where the model came from; the region threshold is set when the weights are kept."""
+    return ClassifierCard(
+        arch=settings.arch,
+        strategy=train.meta.strategy,
+        input_size=tuple(train.meta.size),
+        mean=model.mean,
+        std=model.std,
+        superpixel_area=train.meta.superpixel_area,
+        data={
             "seed": train.meta.dataset_seed,
             "scans": train.meta.scans,
             "anomaly": train.meta.anomaly,
             "benign": train.meta.benign,
         },
-    }
+        extra={"label_rule": label_rule(train.meta), "training": asdict(settings)},
+    )
 
 
 def label_rule(meta: RegionCacheMeta | ObjectCacheMeta) -> dict:
@@ -213,7 +207,7 @@ def end_epoch(
     state: dict,
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
-    meta: dict,
+    card: ClassifierCard,
     out_dir: Path,
     labels: np.ndarray,
     scores: np.ndarray,
@@ -226,7 +220,7 @@ def end_epoch(
     note: str = "",
 ) -> None:
     """Score an epoch on validation labels, log and record it in ``state``, write the weights to
-    ``out_dir/classifier.safetensors`` (with the region threshold at ``target_fpr``) when its ROC
+    ``out_dir/classifier.safetensors`` (with ``card``, its region threshold at ``target_fpr``) when its ROC
     AUC is the best so far, ties by TP rate (with ~100 validation anomalies the TP rate at a 2 % FP
     rate moves by whole regions from epoch to epoch, the AUC does not); then checkpoint the run in
     ``out_dir/checkpoint.safetensors``."""
@@ -253,11 +247,10 @@ def end_epoch(
     if [auc, m.tp_rate] > state["best"]:
         state["best"] = [auc, m.tp_rate]
         metrics = {"validation_regions": m.as_row(), "validation_auc": auc, "validation_seed": val_seed}
-        save_weights(
-            out_dir / BEST_FILE,
-            model.state_dict(),
-            {**meta, "region_threshold": threshold, "epoch": epoch, "metrics": metrics},
+        kept = dataclasses.replace(
+            card, region_threshold=threshold, extra={**card.extra, "epoch": epoch, "metrics": metrics}
         )
+        save_weights(out_dir / BEST_FILE, model.state_dict(), kept.to_metadata())
     save_checkpoint(out_dir / CHECKPOINT_FILE, model, optimizer, {"state": state})
 
 
@@ -283,9 +276,9 @@ def train_classifier(
     model, frozen, optimizer, state, fresh = start_run(
         settings, out_dir / CHECKPOINT_FILE, resume=resume, device=device, log=log
     )
+    card = classifier_card(settings, model, train)
     if fresh and isinstance(model, DFL):
-        _initialise_bank(model, train, settings.bank_init_crops, rng, log, device)
-    meta = metadata(settings, model, train)
+        _initialise_bank(model, card, train, settings.bank_init_crops, rng, log, device)
     pool = np.arange(len(train))
     while state["epoch"] < settings.epochs:
         epoch = state["epoch"] + 1
@@ -295,7 +288,7 @@ def train_classifier(
         t0, losses = time.time(), []
         for start in range(0, len(order) - settings.batch + 1, settings.batch):
             idx = np.sort(order[start : start + settings.batch])
-            x = _augment(normalise(train.crops[idx], model.mean, model.std, device), rng)
+            x = _augment(card.normalise(train.crops[idx], device), rng)
             y = torch.from_numpy(train.targets[idx].astype(np.int64)).to(device)
             loss, _ = model.loss(x, y)
             optimizer.zero_grad()
@@ -303,12 +296,12 @@ def train_classifier(
             optimizer.step()
             losses.append(float(loss.detach()))
             log_progress(log, epoch, losses, t0)
-        scores = predict(model, val.crops)
+        scores = predict(model, card, val.crops)
         end_epoch(
             state,
             model,
             optimizer,
-            meta,
+            card,
             out_dir,
             val.targets.astype(np.int64),
             scores,

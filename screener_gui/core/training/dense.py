@@ -29,7 +29,13 @@ import torch.nn.functional as F
 from screener_gui.core.metrics import roc_auc
 from screener_gui.core.models.dense import DenseDetector
 from screener_gui.core.training.item_cache import IGNORE, ItemCache
-from screener_gui.core.weights import WeightsError, load_checkpoint, save_checkpoint, save_weights
+from screener_gui.core.weights import (
+    WeightsError,
+    load_checkpoint,
+    load_weights,
+    save_checkpoint,
+    save_weights,
+)
 
 WINDOW_MIN_PIXELS = 20
 ITEM_WEIGHT = 0.5
@@ -54,6 +60,8 @@ class DenseRun:
     positive_share: float = 0.5
     near_share: float = 0.5
     dice_weight: float = 0.5
+    hard_negative_share: float = 0.0
+    init: str | None = None
 
 
 def _window(
@@ -121,11 +129,21 @@ def dense_loss(
     target: torch.Tensor,
     window_labels: torch.Tensor,
     dice_weight: float = 0.5,
+    hard_negative_share: float = 0.0,
 ) -> torch.Tensor:
-    """Pixel cross-entropy + soft Dice on anomaly pixels + item cross-entropy (ignored parts left out)."""
+    """Pixel cross-entropy + soft Dice on anomaly pixels + item cross-entropy (ignored parts left out).
+
+    With ``hard_negative_share`` > 0 the cross-entropy of that share of the batch's highest-scoring
+    benign pixels is added once more: an item's score follows its hottest pixels, so the hot spots
+    on benign parts are what make false alarms.
+    """
     valid = target != IGNORE
     truth = (target == 1).float()
     bce = F.binary_cross_entropy_with_logits(logits[valid], truth[valid])
+    negatives = logits[target == 0]
+    if hard_negative_share > 0 and negatives.numel():
+        hardest = negatives.topk(max(1, int(hard_negative_share * negatives.numel()))).values
+        bce = bce + F.binary_cross_entropy_with_logits(hardest, torch.zeros_like(hardest))
     prob = torch.sigmoid(logits) * valid
     dice = 1 - (2 * (prob * truth).sum() + 1) / (prob.sum() + truth.sum() + 1)
     known = window_labels >= 0
@@ -177,7 +195,15 @@ def train_dense(run: DenseRun, *, log: Callable[[str], None] = print) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     train, val = ItemCache.open(run.train), ItemCache.open(run.val)
     torch.manual_seed(run.seed)
-    model = DenseDetector(pretrained=True).to(run.device)
+    model = DenseDetector(pretrained=True)
+    if run.init is not None:
+        try:
+            tensors, _ = load_weights(run.init, kind="dense_detector")
+            model.load_state_dict(tensors)
+        except (WeightsError, RuntimeError) as exc:
+            raise ValueError(f"cannot start from {run.init}: {exc}") from exc
+        log(f"started from {run.init}")
+    model = model.to(run.device)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=run.lr, weight_decay=1e-4)
     step, best, history = 0, -1.0, []
@@ -199,7 +225,9 @@ def train_dense(run: DenseRun, *, log: Callable[[str], None] = print) -> Path:
             group["lr"] = float(lr)
         rgb, target, item, window_labels = (t.to(run.device) for t in sample_batch(train, run, rng))
         logits, item_logits = model(model.normalise(rgb), item)
-        loss = dense_loss(logits, item_logits, target, window_labels, run.dice_weight)
+        loss = dense_loss(
+            logits, item_logits, target, window_labels, run.dice_weight, run.hard_negative_share
+        )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -231,15 +259,21 @@ def train_dense(run: DenseRun, *, log: Callable[[str], None] = print) -> Path:
 
 
 def _save_detector(path: Path, model: DenseDetector, run: DenseRun, entry: dict, train: ItemCache) -> None:
-    metadata = {
-        "kind": "dense_detector",
-        "arch": "dense_lite0",
-        "input": "false colour uint8 RGB, one item crop at the scan's resolution (0.8 mm)",
-        "normalisation": {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]},
-        "item_margin_px": train.meta["margin_px"],
-        "min_delta_e": train.meta["min_delta_e"],
-        "training_data": {"cache": run.train, "data": train.meta["data"], "seed": train.meta["seed"]},
-        "run": asdict(run),
-        "validation": entry,
-    }
-    save_weights(path, model.state_dict(), metadata)
+    """Write the weights with their card: the model's normalisation, the cache's item margin and
+    visibility cut, where the data came from, the run and its validation scores."""
+    from screener_gui.core.models.card import DenseCard
+
+    card = DenseCard(
+        arch=model.arch,
+        mean=model.mean,
+        std=model.std,
+        item_margin_px=train.meta["margin_px"],
+        min_delta_e=train.meta["min_delta_e"],
+        data={"cache": run.train, "folder": train.meta["data"], "seed": train.meta["seed"]},
+        extra={
+            "input": "false colour uint8 RGB, one item crop at the scan's resolution (0.8 mm)",
+            "run": asdict(run),
+            "validation": entry,
+        },
+    )
+    save_weights(path, model.state_dict(), card.to_metadata())

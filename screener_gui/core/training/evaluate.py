@@ -310,19 +310,20 @@ def evaluate(
     """Screen a test dataset; write ``metrics.md/.csv/.json``, ``regions.csv`` and ``objects.csv``
     to ``out_dir``; return the rows per level, their breakdowns and the notes."""
     c = collect(folder, screener, limit=limit, progress=progress)
-    cm = screener.classifier
+    cm = screener.detector
     rows, breakdowns = level_metrics(c, cm.region_threshold, cm.object_threshold)
     unmeasured = sum(1 for r in c.bags if r.label == 1 and math.isnan(r.max_delta_e))
     notes = {
         "test data": f"{folder} (seed {c.seed}, {c.scans} scans)",
         "segmenter": f"{screener.segmenter.metadata.get('backbone')} (trained on seed "
         f"{screener.segmenter.metadata.get('data_seed')})",
-        "classifier": f"{cm.metadata['arch']} / {cm.strategy} "
-        f"(trained on seed {cm.metadata['data']['seed']})",
+        "detector": f"{cm.mode} mode: {cm.metadata['arch']} / {cm.strategy} "
+        f"(trained on seed {cm.metadata.get('data', {}).get('seed')})",
         "object masks mean IoU": f"{np.mean(c.ious):.4f} over {len(c.ious)} true objects "
         f"({sum(i == 0 for i in c.ious)} missed, {c.false_detections} false detections)",
         "regions ignored by the label rule": sum(1 for r in c.regions if r.label == IGNORED),
         "anomalous bags without a measured visibility": unmeasured,
+        "alarmed anomalous items whose highest region lies on an anomaly": pointing(c),
         "median timings ms": {k: round(float(np.median(v)), 1) for k, v in c.timings.items()},
         "device": str(screener.device),
     }
@@ -331,10 +332,28 @@ def evaluate(
     return rows, breakdowns, notes
 
 
+def pointing(c: Collected) -> str:
+    """Of the alarmed items that hold an anomaly, how many have their highest-scoring region on it
+    (a region labelled anomaly; in parentheses also counting regions the label rule ignores, which
+    hold some anomaly pixels)."""
+    best: dict[tuple[str, int], RegionRecord] = {}
+    for r in c.regions:
+        key = (r.scan, r.object)
+        if key not in best or r.score > best[key].score:
+            best[key] = r
+    alarmed = [(o.scan, int(o.object)) for o in c.objects if o.alarm and o.label == 1 and o.object.isdigit()]
+    top = [best[key] for key in alarmed if key in best]
+    if not top:
+        return "no alarmed anomalous item"
+    on = sum(r.label == 1 for r in top)
+    touching = sum(r.label != 0 for r in top)
+    return f"{on} of {len(top)} ({100 * on / len(top):.1f} %; {touching} touching one)"
+
+
 def calibrate(
     folder: Path,
     screener: Screener,
-    classifier_path: Path,
+    weights_path: Path,
     *,
     region_fpr: float,
     object_fpr: float,
@@ -342,12 +361,12 @@ def calibrate(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Set the region and object thresholds at the target FP rates on a *validation* dataset and
-    store them in the classifier's weights file (rewritten atomically)."""
+    store them in the detector's weights file (either mode; rewritten atomically)."""
     c = collect(folder, screener, limit=limit, progress=progress)
     region_level, object_level, _ = levels(c)
     region = threshold_at_fpr(region_level.labels, region_level.scores, region_fpr)
     obj = threshold_at_fpr(object_level.labels, object_level.scores, object_fpr)
-    tensors, meta = load_weights(classifier_path, kind="classifier")
+    tensors, meta = load_weights(weights_path, kind=screener.detector.metadata["kind"])
     meta.update(
         region_threshold=region,
         object_threshold=obj,
@@ -359,5 +378,5 @@ def calibrate(
             "segmenter": screener.segmenter.metadata.get("backbone"),
         },
     )
-    save_weights(classifier_path, tensors, meta)
+    save_weights(weights_path, tensors, meta)
     return meta["calibration"] | {"region_threshold": region, "object_threshold": obj}

@@ -17,14 +17,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from screener_gui.core.models.classifiers import CLASSES
+from screener_gui.core.models.card import ClassifierCard
 from screener_gui.core.models.dfl import DFL, bank_from_peaks
 from screener_gui.core.models.pooled import coverage, pooled_logits, pooled_loss
 from screener_gui.core.pipeline.pooled import input_batch
 from screener_gui.core.training.classifier import (
     BEST_FILE,
     CHECKPOINT_FILE,
-    CLASSIFIER_KIND,
     _train_mode,
     end_epoch,
     label_rule,
@@ -67,7 +66,11 @@ def _augment(
     return np.ascontiguousarray(image), np.ascontiguousarray(labels)
 
 
-def _batch(model: DFL, cache: ObjectCache, idx, scale: float, rng: np.random.Generator | None, device):
+def _batch(
+    card: ClassifierCard, cache: ObjectCache, idx, scale: float, rng: np.random.Generator | None, device
+):
+    """Object inputs of cache items ``idx`` normalised by ``card`` as at inference, their superpixel
+    labels and targets; augmented when ``rng`` is given."""
     images, labels, targets = [], [], []
     for i in idx:
         image, label, target = cache.item(int(i))
@@ -76,7 +79,7 @@ def _batch(model: DFL, cache: ObjectCache, idx, scale: float, rng: np.random.Gen
         images.append(image)
         labels.append(label)
         targets.append(torch.from_numpy(target.astype(np.int64)).to(device))
-    x, y = input_batch(images, labels, scale, model.mean, model.std, device)
+    x, y = input_batch(images, labels, scale, card.mean, card.std, device)
     return x, y, targets
 
 
@@ -90,14 +93,16 @@ def _size_batches(cache: ObjectCache, batch: int, rng: np.random.Generator) -> l
 
 
 @torch.no_grad()
-def _initialise_bank(model: DFL, cache: ObjectCache, settings: PooledSettings, rng, log, device) -> None:
+def _initialise_bank(
+    model: DFL, card: ClassifierCard, cache: ObjectCache, settings: PooledSettings, rng, log, device
+) -> None:
     """The DFL bank initialisation on pooled inputs: in each labelled superpixel's cells, its two
     strongest 3x3 energy peaks of the bank-input map; then per-class k-means (:func:`bank_from_peaks`)."""
     model.eval()
     vectors, owners = [], []
     picks = rng.choice(len(cache), min(settings.bank_init_objects, len(cache)), replace=False)
     for i in np.sort(picks):
-        x, labels, (target,) = _batch(model, cache, [i], settings.input_scale, None, device)
+        x, labels, (target,) = _batch(card, cache, [i], settings.input_scale, None, device)
         fmap = model.trunk.shared(x)[0]
         energy = fmap.norm(dim=0)
         peak = energy == F.max_pool2d(energy[None, None], 3, 1, 1)[0, 0]
@@ -115,7 +120,9 @@ def _initialise_bank(model: DFL, cache: ObjectCache, settings: PooledSettings, r
 
 
 @torch.inference_mode()
-def predict_objects(model: DFL, cache: ObjectCache, scale: float, device, batch: int = 4) -> np.ndarray:
+def predict_objects(
+    model: DFL, card: ClassifierCard, cache: ObjectCache, scale: float, device, batch: int = 4
+) -> np.ndarray:
     """Anomaly probability of every superpixel of the cache (in cache order)."""
     model.eval()
     order = np.argsort(np.prod(cache.shapes, axis=1), kind="stable")
@@ -123,35 +130,32 @@ def predict_objects(model: DFL, cache: ObjectCache, scale: float, device, batch:
     offsets = cache.target_offsets
     for start in range(0, len(order), batch):
         idx = order[start : start + batch]
-        x, y, targets = _batch(model, cache, idx, scale, None, device)
+        x, y, targets = _batch(card, cache, idx, scale, None, device)
         for i, logits in zip(idx, pooled_logits(model, x, y, [len(t) for t in targets]), strict=True):
             out[offsets[i] : offsets[i + 1]] = torch.softmax(logits.combined.float(), 1)[:, 1].cpu().numpy()
     return out
 
 
-def metadata(settings: PooledSettings, model: DFL, train: ObjectCache) -> dict:
-    """What inference needs (mode, scale, normalisation, superpixel area) and where the model came from."""
-    return {
-        "kind": CLASSIFIER_KIND,
-        "arch": settings.arch,
-        "strategy": "subcomponent",
-        "mode": "pooled",
-        "input_scale": settings.input_scale,
-        "input_size": None,
-        "mean": list(model.mean),
-        "std": list(model.std),
-        "classes": list(CLASSES),
-        "superpixel_area": train.meta.superpixel_area,
-        "label_rule": label_rule(train.meta),
-        "training": asdict(settings),
-        "data": {
+def pooled_card(settings: PooledSettings, model: DFL, train: ObjectCache) -> ClassifierCard:
+    """What inference needs (mode, scale, normalisation, superpixel area) and where the model came
+    from; the region threshold is set when the weights are kept."""
+    return ClassifierCard(
+        arch=settings.arch,
+        strategy="subcomponent",
+        mode="pooled",
+        input_scale=settings.input_scale,
+        mean=model.mean,
+        std=model.std,
+        superpixel_area=train.meta.superpixel_area,
+        data={
             "seed": train.meta.dataset_seed,
             "scans": train.meta.scans,
             "objects": train.meta.objects,
             "anomaly": train.meta.anomaly,
             "benign": train.meta.benign,
         },
-    }
+        extra={"label_rule": label_rule(train.meta), "training": asdict(settings)},
+    )
 
 
 def train_pooled(
@@ -176,13 +180,13 @@ def train_pooled(
     )
     if not isinstance(model, DFL):
         raise ValueError(f"pooled training needs a DFL architecture, not {settings.arch!r}")
+    card = pooled_card(settings, model, train)
     if fresh:
-        _initialise_bank(model, train, settings, np.random.default_rng(settings.seed), log, device)
+        _initialise_bank(model, card, train, settings, np.random.default_rng(settings.seed), log, device)
         # The bank's max-pooled responses are large at first; a zero P-stream layer keeps the first
         # steps from being driven by its arbitrary initial logits.
         torch.nn.init.zeros_(model.p_fc.weight)
         torch.nn.init.zeros_(model.p_fc.bias)
-    meta = metadata(settings, model, train)
     val_labels = val.targets.astype(np.int64)
     scored = val_labels >= 0
     while state["epoch"] < settings.epochs:
@@ -194,19 +198,19 @@ def train_pooled(
         _train_mode(model, frozen)
         t0, losses = time.time(), []
         for idx in _size_batches(train, settings.batch, rng):
-            x, y, targets = _batch(model, train, idx, settings.input_scale, rng, device)
+            x, y, targets = _batch(card, train, idx, settings.input_scale, rng, device)
             loss = pooled_loss(pooled_logits(model, x, y, [len(t) for t in targets]), targets)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             losses.append(float(loss.detach()))
             log_progress(log, epoch, losses, t0)
-        scores = predict_objects(model, val, settings.input_scale, device)[scored]
+        scores = predict_objects(model, card, val, settings.input_scale, device)[scored]
         end_epoch(
             state,
             model,
             optimizer,
-            meta,
+            card,
             out_dir,
             val_labels[scored],
             scores,
