@@ -62,14 +62,14 @@ def detector_file_mode(path: str | None) -> str | None:
     one that cannot be read: loading it reports why)."""
     if not path:
         return None
-    from screener_gui.core.pipeline.dense import KIND as DENSE_KIND
+    from screener_gui.core.pipeline.detectors import KIND_MODES
     from screener_gui.core.weights import WeightsError, read_metadata
 
     try:
         kind = read_metadata(path).get("kind")
     except (OSError, WeightsError):
         return None
-    return {DENSE_KIND: "dense", "classifier": "paper"}.get(kind)
+    return KIND_MODES.get(kind)
 
 
 def detector_mode(args: argparse.Namespace, saved: str) -> str:

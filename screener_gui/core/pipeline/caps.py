@@ -92,21 +92,9 @@ def plan_bag(areas: Sequence[int], superpixel_area: float, caps: Caps | None = N
     areas = [int(a) for a in areas[: caps.items]]
     # The uncapped count is what segment_objects would ask for without a plan.
     wanted = [max(1, round(a / superpixel_area)) for a in areas]
-    if any(w > caps.superpixels_per_item for w in wanted):
-        capped.add("superpixels_per_item")
-    per_item = [min(w, caps.superpixels_per_item) for w in wanted]
-    level = _water_level(per_item, caps.superpixels_per_bag)
-    if level < max(per_item, default=0):
-        capped.add("superpixels_per_bag")
-    segments = tuple(math.floor(min(n, level)) for n in per_item)
-
-    if any(a > caps.item_pixels for a in areas):
-        capped.add("item_pixels")
-    seen = [min(a, caps.item_pixels) for a in areas]
-    pixel_level = _water_level(seen, caps.bag_pixels)
-    if pixel_level < max(seen, default=0):
-        capped.add("bag_pixels")
-    budget = [min(s, pixel_level) for s in seen]
+    per_item = _fill(wanted, caps, "superpixels_per_item", "superpixels_per_bag", capped)
+    segments = tuple(math.floor(n) for n in per_item)
+    budget = _fill(areas, caps, "item_pixels", "bag_pixels", capped)
     shrink = tuple(_shrink(a, b) for a, b in zip(areas, budget, strict=True))
     order = [f.name for f in fields(Caps)]
     return BagPlan(
@@ -116,6 +104,19 @@ def plan_bag(areas: Sequence[int], superpixel_area: float, caps: Caps | None = N
         ),
         capped=tuple(name for name in order if name in capped),
     )
+
+
+def _fill(values: list[int], caps: Caps, each: str, total: str, capped: set[str]) -> list[float]:
+    """``values`` clipped to the cap named ``each``, then the largest lowered to one level so they
+    sum to at most the cap named ``total``; the names of the caps that took anything off are added
+    to ``capped``."""
+    clipped = [min(v, getattr(caps, each)) for v in values]
+    level = _water_level(clipped, getattr(caps, total))
+    if clipped != values:
+        capped.add(each)
+    if level < max(clipped, default=0):
+        capped.add(total)
+    return [min(c, level) for c in clipped]
 
 
 def _water_level(values: Sequence[float], total: float) -> float:

@@ -65,11 +65,12 @@ class DenseScores:
 
 
 class DenseModel:
-    """A trained :class:`DenseDetector` with its metadata, on a device."""
+    """A trained :class:`DenseDetector` with its card, on a device."""
 
-    def __init__(self, model: DenseDetector, metadata: dict, device: torch.device) -> None:
-        self.model, self.metadata, self.device = model.eval().to(device), metadata, device
-        self.margin = int(metadata.get("item_margin_px", 16))
+    def __init__(self, model: DenseDetector, card: DenseCard, device: torch.device) -> None:
+        self.model, self.card, self.device = model.eval().to(device), card, device
+        self.metadata = card.to_metadata()
+        self.margin = card.item_margin_px
 
     @classmethod
     def load(cls, path: str | Path, device: torch.device) -> DenseModel:
@@ -84,7 +85,7 @@ class DenseModel:
         card = DenseCard.from_metadata(metadata, path)
         model = build(card.arch, kind=KIND, pretrained=False, mean=card.mean, std=card.std)
         load_state(model, tensors, path)
-        return cls(model, card.to_metadata(), device)
+        return cls(model, card, device)
 
     @torch.no_grad()
     def score(self, rgb: np.ndarray, masks: list[np.ndarray]) -> DenseScores:

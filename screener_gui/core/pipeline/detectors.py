@@ -20,6 +20,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from screener_gui.core.models.registry import CLASSIFIER_KIND
 from screener_gui.core.pipeline.classify import RegionModel, object_heatmap, superpixel_heatmap
 from screener_gui.core.pipeline.dense import KIND as DENSE_KIND
 from screener_gui.core.pipeline.dense import DenseModel
@@ -73,20 +74,20 @@ class DenseItemDetector:
     def __init__(self, model: DenseModel) -> None:
         self.model, self.metadata, self.device = model, model.metadata, model.device
         # Uncalibrated weights decide at p = 0.5 until `screener calibrate` sets the thresholds.
-        region, item = self.metadata.get("region_threshold"), self.metadata.get("object_threshold")
-        self.region_threshold = UNCALIBRATED if region is None else float(region)
-        self.object_threshold = UNCALIBRATED if item is None else float(item)
+        region, item = model.card.region_threshold, model.card.object_threshold
+        self.region_threshold = UNCALIBRATED if region is None else region
+        self.object_threshold = UNCALIBRATED if item is None else item
 
     def detect(self, rgb: np.ndarray, masks: list[np.ndarray], sp: Superpixels | None) -> Detection:
         if sp is None:
             raise ValueError("the dense detector scores superpixels: it needs them")
-        t = _now()
+        t = time.perf_counter()
         dense = self.model.score(rgb, masks)
-        times = {"classification": _ms(t)}
-        t = _now()
+        times = {"classification": ms_since(t)}
+        t = time.perf_counter()
         scores = dense.superpixel_scores(sp)
         heat = dense.heatmap(rgb.shape[:2], masks)
-        times["heatmap"] = _ms(t)
+        times["heatmap"] = ms_since(t)
         return Detection(scores, sp.object_of[1:].astype(np.int32), dense.item_scores, heat, times)
 
 
@@ -102,34 +103,38 @@ class PaperDetector:
 
     def detect(self, rgb: np.ndarray, masks: list[np.ndarray], sp: Superpixels | None) -> Detection:
         cm, times = self.model, {}
-        t = _now()
+        t = time.perf_counter()
         if sp is not None and cm.mode == "pooled":
             scores, heat = cm.score_objects(rgb, sp, len(masks))
-            times["classification"] = _ms(t)  # the heatmap comes with the scores
-            t = _now()
+            times["classification"] = ms_since(t)  # the heatmap comes with the scores
+            t = time.perf_counter()
         elif sp is not None:
             crops = superpixel_crops(rgb, sp)
-            times["crops"] = _ms(t)
-            t = _now()
+            times["crops"] = ms_since(t)
+            t = time.perf_counter()
             scores, maps = cm.score(crops)
-            times["classification"] = _ms(t)
-            t = _now()
+            times["classification"] = ms_since(t)
+            t = time.perf_counter()
             heat = superpixel_heatmap(rgb.shape[:2], sp, crop_boxes(sp), maps, scores, cm.input_size)
         else:
             crops = object_crops(rgb, masks) if masks else np.zeros((0, *cm.input_size, 3), np.uint8)
-            times["crops"] = _ms(t)
-            t = _now()
+            times["crops"] = ms_since(t)
+            t = time.perf_counter()
             scores, maps = cm.score(crops)
-            times["classification"] = _ms(t)
-            t = _now()
+            times["classification"] = ms_since(t)
+            t = time.perf_counter()
             heat = object_heatmap(rgb.shape[:2], masks, maps, scores, cm.input_size)
-        times["heatmap"] = _ms(t)
+        times["heatmap"] = ms_since(t)
         object_of = (
             sp.object_of[1:].astype(np.int32) if sp is not None else np.arange(len(masks), dtype=np.int32)
         )
         object_scores = np.zeros(len(masks), np.float32)
         np.maximum.at(object_scores, object_of, scores.astype(np.float32))
         return Detection(scores.astype(np.float32), object_of, object_scores, heat, times)
+
+
+KIND_MODES = {DENSE_KIND: "dense", CLASSIFIER_KIND: "paper"}
+"""The detector mode of each kind of weights file (``metadata["kind"]``)."""
 
 
 def load_detector(path: str | Path, device: torch.device) -> ItemDetector:
@@ -139,16 +144,14 @@ def load_detector(path: str | Path, device: torch.device) -> ItemDetector:
         WeightsError: The file is neither, or cannot be used.
     """
     kind = read_metadata(path).get("kind")
-    if kind == DENSE_KIND:
+    mode = KIND_MODES.get(kind)
+    if mode == "dense":
         return DenseItemDetector(DenseModel.load(path, device))
-    if kind == "classifier":
+    if mode == "paper":
         return PaperDetector(RegionModel.load(path, device))
     raise WeightsError(path, f"it holds a {kind!r}, not a dense detector or a region classifier")
 
 
-def _now() -> float:
-    return time.perf_counter()
-
-
-def _ms(start: float) -> float:
-    return 1000.0 * (_now() - start)
+def ms_since(start: float) -> float:
+    """Milliseconds since ``start`` (a ``time.perf_counter()`` reading)."""
+    return 1000.0 * (time.perf_counter() - start)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from screener_gui.core.pipeline.caps import Caps, plan_bag
-from screener_gui.core.pipeline.detectors import ItemDetector, load_detector
+from screener_gui.core.pipeline.detectors import ItemDetector, load_detector, ms_since
 from screener_gui.core.pipeline.objects import ObjectInstance, Segmenter
 from screener_gui.core.pipeline.regions import crop_boxes
 from screener_gui.core.pipeline.superpixels import DEFAULT_COMPACTNESS, Superpixels, segment_objects
@@ -243,7 +243,7 @@ class Screener:
         times, t0 = {}, time.perf_counter()
         rgb = scan.rgb
         objects = self.segmenter.detect(rgb)
-        times["objects"] = _ms(t0)
+        times["objects"] = ms_since(t0)
         plan = plan_bag([o.area for o in objects], self.superpixel_area, self.caps)
         objects = objects[: plan.keep]  # best first: the highest-scoring detections stay
         masks = [o.mask for o in objects]
@@ -256,12 +256,12 @@ class Screener:
             sp = segment_objects(
                 rgb, masks, superpixel_area=self.superpixel_area, compactness=self.compactness, plan=plan.slic
             )
-            times["superpixels"] = _ms(t)
+            times["superpixels"] = ms_since(t)
         found = detector.detect(rgb, masks, sp)
         times.update(found.timings)
         alarms = found.object_scores >= detector.object_threshold
         labels = (found.scores >= detector.region_threshold).astype(np.int8)
-        times["total"] = _ms(t0)
+        times["total"] = ms_since(t0)
         regions = RegionScores(
             detector.strategy, found.scores, labels, found.object_of, detector.region_threshold
         )
@@ -282,10 +282,6 @@ class Screener:
             timings=times,
             device=str(self.device),
         )
-
-
-def _ms(start: float) -> float:
-    return 1000.0 * (time.perf_counter() - start)
 
 
 @cache

@@ -13,6 +13,7 @@ raw features as before); its regularisation is chosen on the validation items' R
 from __future__ import annotations
 
 import dataclasses
+import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,13 +24,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from screener_gui.core.atomic import write_text_atomic
+from screener_gui.core.atomic import write_bytes_atomic, write_text_atomic
 from screener_gui.core.metrics import roc_auc
-from screener_gui.core.models.card import DenseCard
 from screener_gui.core.models.dense import DenseDetector
-from screener_gui.core.models.registry import DENSE_KIND, build
+from screener_gui.core.pipeline.dense import DenseModel
 from screener_gui.core.training.item_cache import ItemCache
-from screener_gui.core.weights import load_state, load_weights, save_weights
+from screener_gui.core.weights import save_weights
 
 L2_GRID = (1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
 """L2 strengths tried for the item head (on standardised features, classes weighted to half each)."""
@@ -52,11 +52,8 @@ def refit_item_head(
         WeightsError: ``weights`` is not a usable dense detector.
         ValueError: A cache is missing, malformed, or lacks one class.
     """
-    tensors, metadata = load_weights(weights, kind=DENSE_KIND)
-    card = DenseCard.from_metadata(metadata, weights)
-    model = build(card.arch, kind=DENSE_KIND, pretrained=False, mean=card.mean, std=card.std)
-    load_state(model, tensors, weights)
-    model = model.to(device)
+    loaded = DenseModel.load(weights, torch.device(device))
+    card, model = loaded.card, loaded.model
     found = {}
     for name, folder in (("train", train), ("val", val)):
         cached = out.with_name(f"{out.name}.{name}_features.npz")
@@ -100,7 +97,10 @@ class ItemFeatures:
     delta_e: np.ndarray
 
     def save(self, path: Path) -> None:
-        np.savez(path, features=self.features, labels=self.labels, delta_e=self.delta_e)
+        """Write to ``path`` (.npz) atomically."""
+        buffer = io.BytesIO()
+        np.savez(buffer, features=self.features, labels=self.labels, delta_e=self.delta_e)
+        write_bytes_atomic(path, buffer.getvalue())
 
     @classmethod
     def load(cls, path: Path) -> ItemFeatures:
