@@ -56,6 +56,7 @@ def _cmd_train_dense(args: argparse.Namespace) -> int:
         dice_weight=args.dice_weight,
         hard_negative_share=args.hard_negative_share,
         init=args.init,
+        projection_share=args.projection_share,
     )
     try:
         path = train_dense(run, log=_log)
@@ -124,6 +125,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=0.0,
         help="share of the hottest benign pixels whose cross-entropy counts once more",
+    )
+    p.add_argument(
+        "--projection-share",
+        type=float,
+        default=0.0,
+        help="share of crops that are clean items with a random object projected into them",
     )
     p.add_argument("--init", default=None, help="start from these dense-detector weights (a new run)")
     p.add_argument("--validate-every", type=int, default=250)

@@ -91,3 +91,19 @@ def test_a_run_keeps_its_best_weights_and_resumes_where_it_stopped(cache, tmp_pa
     longer = DenseRun(**{**run.__dict__, "steps": 3})
     train_dense(longer, log=lines.append)
     assert any(line.startswith("resumed at step 2") for line in lines)
+
+
+def test_the_cache_keeps_each_items_raw_pair_and_projected_windows_carry_objects(cache):
+    from screener_gui.core.false_colour import render_dual_energy
+
+    arrays = cache.load(0, raw=True)
+    assert arrays["high"].shape == arrays["low"].shape == arrays["target"].shape
+    assert arrays["high"].min() > 0 and arrays["high"].max() <= 1.0
+    # The cached false colour is the raw pair's rendering.
+    assert np.abs(render_dual_energy(arrays["high"], arrays["low"]).astype(int) - arrays["rgb"]).mean() < 1
+    run = DenseRun(train="", val="", out="", batch=8, crop=96, projection_share=1.0)
+    rgb, target, item, window_labels = sample_batch(cache, run, np.random.default_rng(1))
+    assert rgb.shape == (8, 3, 96, 96)
+    assert (window_labels == 1).sum() >= 3, "few projected objects were visible"
+    for labelled, mask in zip(target[:, 0].numpy(), item[:, 0].numpy(), strict=True):
+        assert not (labelled[~mask] == 1).any()

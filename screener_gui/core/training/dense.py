@@ -1,8 +1,10 @@
 """Train the dense whole-item detector on item caches, resumably, keeping the best validated weights.
 
-Each step takes ``batch`` random ``crop`` x ``crop`` windows of cached items (``positive_share``
-of them from items holding a visible anomaly, ``near_share`` of those centred near it; flips and
-quarter turns, since a bag may lie any way up on the belt). Loss: per-pixel binary cross-entropy
+Each step takes ``batch`` random ``crop`` x ``crop`` windows of cached items: ``projection_share``
+of them clean items with a random object projected into their raw dual-energy data
+(:mod:`.projection`: shapes and materials the generator does not make), and of the rest
+``positive_share`` from items holding a visible anomaly, ``near_share`` of those centred near it;
+flips and quarter turns, since a bag may lie any way up on the belt. Loss: per-pixel binary cross-entropy
 plus ``dice_weight`` x a soft Dice term on the anomaly pixels (ignored pixels left out), plus the item head's
 cross-entropy on the window's label (1 when it holds at least :data:`WINDOW_MIN_PIXELS` visible
 anomaly pixels, 0 when it holds no anomaly at all, left out otherwise).
@@ -29,6 +31,7 @@ import torch.nn.functional as F
 from screener_gui.core.metrics import roc_auc
 from screener_gui.core.models.dense import DenseDetector
 from screener_gui.core.training.item_cache import IGNORE, ItemCache
+from screener_gui.core.training.projection import project
 from screener_gui.core.weights import (
     WeightsError,
     load_checkpoint,
@@ -62,59 +65,101 @@ class DenseRun:
     dice_weight: float = 0.5
     hard_negative_share: float = 0.0
     init: str | None = None
+    projection_share: float = 0.0
+
+
+_FILL = {"rgb": 255, "target": 0, "item": False, "high": 1.0, "low": 1.0}  # what lies outside an item's crop
 
 
 def _window(
+    arrays: dict[str, np.ndarray], crop: int, centre: tuple[int, int], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """A ``crop`` square of every array around ``centre`` (padded with air), turned and flipped at
+    random, since a bag may lie any way up on the belt."""
+    height, width = arrays["target"].shape
+    y0, x0 = centre[0] - crop // 2, centre[1] - crop // 2
+    sy0, sx0 = max(y0, 0), max(x0, 0)
+    sy1, sx1 = min(y0 + crop, height), min(x0 + crop, width)
+    turns, flip = int(rng.integers(4)), bool(rng.integers(2))
+    out = {}
+    for key, array in arrays.items():
+        window = np.full((crop, crop, *array.shape[2:]), _FILL[key], array.dtype)
+        if sy1 > sy0 and sx1 > sx0:
+            window[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = array[sy0:sy1, sx0:sx1]
+        window = np.rot90(window, turns)
+        out[key] = np.ascontiguousarray(window[:, ::-1] if flip else window)
+    return out
+
+
+def _centre(
     arrays: dict[str, np.ndarray], crop: int, near: bool, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A ``crop`` square of an item (padded with air), near an anomaly pixel when ``near``."""
-    rgb, target, item = arrays["rgb"], arrays["target"], arrays["item"]
-    height, width = target.shape
+) -> tuple[int, int]:
+    """Near an anomaly pixel when ``near`` (and there is one), else anywhere in the crop."""
+    target = arrays["target"]
     if near and (target == 1).any():
         ys, xs = np.nonzero(target == 1)
         k = int(rng.integers(len(ys)))
-        cy, cx = (
-            ys[k] + int(rng.integers(-crop // 3, crop // 3 + 1)),
-            xs[k] + int(rng.integers(-crop // 3, crop // 3 + 1)),
+        return (
+            int(ys[k]) + int(rng.integers(-crop // 3, crop // 3 + 1)),
+            int(xs[k]) + int(rng.integers(-crop // 3, crop // 3 + 1)),
         )
-    else:
-        cy, cx = int(rng.integers(height)), int(rng.integers(width))
-    y0, x0 = cy - crop // 2, cx - crop // 2
-    out_rgb = np.full((crop, crop, 3), 255, np.uint8)
-    out_target = np.zeros((crop, crop), np.uint8)
-    out_item = np.zeros((crop, crop), bool)
-    sy0, sx0 = max(y0, 0), max(x0, 0)
-    sy1, sx1 = min(y0 + crop, height), min(x0 + crop, width)
-    if sy1 > sy0 and sx1 > sx0:
-        dst = (slice(sy0 - y0, sy1 - y0), slice(sx0 - x0, sx1 - x0))
-        out_rgb[dst] = rgb[sy0:sy1, sx0:sx1]
-        out_target[dst] = target[sy0:sy1, sx0:sx1]
-        out_item[dst] = item[sy0:sy1, sx0:sx1]
-    turns, flip = int(rng.integers(4)), bool(rng.integers(2))
-    arrays_out = [np.rot90(a, turns) for a in (out_rgb, out_target, out_item)]
-    if flip:
-        arrays_out = [a[:, ::-1] for a in arrays_out]
-    return tuple(np.ascontiguousarray(a) for a in arrays_out)  # type: ignore[return-value]
+    return int(rng.integers(target.shape[0])), int(rng.integers(target.shape[1]))
+
+
+def _projected_window(
+    cache: ItemCache, i: int, run: DenseRun, rng: np.random.Generator, min_delta_e: float
+) -> dict[str, np.ndarray]:
+    """A window of clean item ``i`` centred on the item, with a random object projected into it
+    (the plain window when none fits)."""
+    arrays = cache.load(i, raw=True)
+    ys, xs = np.nonzero(arrays["item"])
+    k = int(rng.integers(len(ys))) if len(ys) else 0
+    centre = (int(ys[k]), int(xs[k])) if len(ys) else _centre(arrays, run.crop, False, rng)
+    window = _window(arrays, run.crop, centre, rng)
+    projected = project(
+        window["rgb"],
+        window["high"],
+        window["low"],
+        window["item"],
+        window["target"],
+        rng,
+        min_delta_e=min_delta_e,
+    )
+    if projected is not None:
+        window["rgb"], window["target"] = projected.rgb, projected.target
+    return window
 
 
 def sample_batch(
     cache: ItemCache, run: DenseRun, rng: np.random.Generator
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(rgb uint8 (B, 3, S, S), target uint8 (B, 1, S, S), item mask (B, 1, S, S), window labels (B,))."""
+    """(rgb uint8 (B, 3, S, S), target uint8 (B, 1, S, S), item mask (B, 1, S, S), window labels (B,)).
+
+    A ``projection_share`` of the windows come from clean items with a random object projected
+    into them (:mod:`.projection`); of the rest, ``positive_share`` come from items holding a
+    visible anomaly of the generator's own.
+    """
     labels = np.array([r.label for r in cache.records])
     positives, negatives = np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)
     if positives.size == 0 or negatives.size == 0:
         raise ValueError(f"{cache.folder}: needs items with and without a visible anomaly")
     rgbs, targets, items, window_labels = [], [], [], []
     for _ in range(run.batch):
-        positive = rng.random() < run.positive_share
-        i = int(rng.choice(positives if positive else negatives))
-        rgb, target, item = _window(cache.load(i), run.crop, positive and rng.random() < run.near_share, rng)
+        if rng.random() < run.projection_share:
+            window = _projected_window(
+                cache, int(rng.choice(negatives)), run, rng, float(cache.meta["min_delta_e"])
+            )
+        else:
+            positive = rng.random() < run.positive_share
+            arrays = cache.load(int(rng.choice(positives if positive else negatives)))
+            near = positive and rng.random() < run.near_share
+            window = _window(arrays, run.crop, _centre(arrays, run.crop, near, rng), rng)
+        target = window["target"]
         hits, ignored = int((target == 1).sum()), int((target == IGNORE).sum())
         window_labels.append(1 if hits >= WINDOW_MIN_PIXELS else (0 if hits == 0 and ignored == 0 else -1))
-        rgbs.append(rgb.transpose(2, 0, 1))
+        rgbs.append(window["rgb"].transpose(2, 0, 1))
         targets.append(target[None])
-        items.append(item[None])
+        items.append(window["item"][None])
     return (
         torch.from_numpy(np.stack(rgbs)),
         torch.from_numpy(np.stack(targets)),

@@ -8,7 +8,9 @@ stores, per item, one ``.npz`` (never pickled: read with ``allow_pickle=False``)
 * ``target`` uint8 (H, W): 1 where an anomaly with ΔE ≥ ``min_delta_e`` lies, :data:`IGNORE`
   where a fainter one lies and on a :data:`RING_PX` ring around every anomaly (its edge is blurred
   by the detector, neither class), 0 elsewhere;
-* ``item`` bool (H, W): the item's own mask.
+* ``item`` bool (H, W): the item's own mask;
+* ``high``, ``low`` uint16 (H, W): the raw detector counts (air at the index's ``air_level``), from
+  which training projects random objects into clean items (:mod:`.projection`).
 
 ``index.json`` lists the items (scan, object, class, label, kinds, max ΔE, shape). An item's label
 is 1 when it holds an anomaly with ΔE ≥ ``min_delta_e``, 0 when it holds none, -1 when it holds only
@@ -30,9 +32,10 @@ from scipy import ndimage
 
 from screener_gui.core.atomic import write_bytes_atomic, write_text_atomic
 from screener_gui.core.dataset import Dataset, ScanEntry
+from screener_gui.core.physics import default_scanner
 
 FORMAT = "xray-screener item cache"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MARGIN_PX = 16
 IGNORE = 255
 RING_PX = 1
@@ -66,9 +69,16 @@ class ItemRecord:
 
 
 def item_arrays(
-    rgb: np.ndarray, objects: np.ndarray, anomalies: np.ndarray, index: int, visible: set[int], box: tuple
+    rgb: np.ndarray,
+    objects: np.ndarray,
+    anomalies: np.ndarray,
+    index: int,
+    visible: set[int],
+    box: tuple,
+    raw: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
-    """The crop, targets and item mask of item ``index`` (see the module docstring)."""
+    """The crop, targets and item mask of item ``index`` (and its raw pair when given; see the
+    module docstring)."""
     y0, x0, y1, x1 = box
     anomaly = anomalies[y0:y1, x0:x1]
     target = np.zeros(anomaly.shape, np.uint8)
@@ -78,15 +88,19 @@ def item_arrays(
         target[ring] = IGNORE
         target[present] = IGNORE
         target[np.isin(anomaly, sorted(visible))] = 1
-    return {
+    arrays = {
         "rgb": np.ascontiguousarray(rgb[y0:y1, x0:x1]),
         "target": target,
         "item": objects[y0:y1, x0:x1] == index,
     }
+    if raw is not None:
+        arrays["high"], arrays["low"] = (np.ascontiguousarray(r[y0:y1, x0:x1]) for r in raw)
+    return arrays
 
 
 def _items(entry: ScanEntry, min_delta_e: float) -> list[tuple[ItemRecord, dict[str, np.ndarray]]]:
     rgb, objects, anomalies = entry.load_rgb(), entry.load_object_map(), entry.load_anomaly_map()
+    raw = entry.load_raw()
     height, width = objects.shape
     out = []
     for obj in entry.objects:
@@ -114,7 +128,7 @@ def _items(entry: ScanEntry, min_delta_e: float) -> list[tuple[ItemRecord, dict[
             max_delta_e=max(delta_e) if delta_e else math.nan,
             box=box,
         )
-        out.append((record, item_arrays(rgb, objects, anomalies, obj.index, visible, box)))
+        out.append((record, item_arrays(rgb, objects, anomalies, obj.index, visible, box, raw)))
     return out
 
 
@@ -146,6 +160,7 @@ def write_item_cache(
         "min_delta_e": min_delta_e,
         "margin_px": MARGIN_PX,
         "ring_px": RING_PX,
+        "air_level": default_scanner().air_level,
         "items": [asdict(r) for r in records],
     }
     write_text_atomic(out / "index.json", json.dumps(index, indent=1, allow_nan=True) + "\n")
@@ -190,7 +205,13 @@ class ItemCache:
     def __len__(self) -> int:
         return len(self.records)
 
-    def load(self, i: int) -> dict[str, np.ndarray]:
-        """Item ``i``'s ``rgb``, ``target`` and ``item`` arrays."""
+    def load(self, i: int, *, raw: bool = False) -> dict[str, np.ndarray]:
+        """Item ``i``'s ``rgb``, ``target`` and ``item`` arrays, and its ``high`` and ``low``
+        transmissions (float32 in (0, 1]) when ``raw``."""
         with np.load(self.folder / self.records[i].file, allow_pickle=False) as data:
-            return {key: data[key] for key in ("rgb", "target", "item")}
+            arrays = {key: data[key] for key in ("rgb", "target", "item")}
+            if raw:
+                scale = np.float32(1.0 / self.meta["air_level"])
+                for key in ("high", "low"):
+                    arrays[key] = np.clip(data[key].astype(np.float32) * scale, 1 / 65535, 1.0)
+        return arrays
