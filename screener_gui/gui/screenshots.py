@@ -1,8 +1,8 @@
 """Render the workstation with real results into PNGs (for the README): ``make screenshots``.
 
 Runs offscreen with the shipped models in the default (dense) mode, throwaway settings and logs.
-The scans are generated: a laptop hiding a large metal plate shown to the analyst and the
-annotator, and a bag from the simulated scanner shown to the operator.
+The scans are generated: a laptop hiding a knife shown to the analyst, the same laptop hiding a
+large metal plate to the annotator, and a bag from the simulated scanner to the operator.
 
     python -m screener_gui.gui.screenshots [--out docs/images]
 """
@@ -14,6 +14,8 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+
+import numpy as np
 
 PLATE_SEED = 424242  # the planted-laptop seed of the tests (no dataset uses it)
 BAG_SEED, BAG_INDEX = 7, 2  # a simulated bag holding a laptop and a hard drive
@@ -28,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([sys.argv[0]])  # noqa: F841 - must exist
+    from screener_gui.core.pipeline.regions import superpixel_targets
     from screener_gui.core.pipeline.screen import Screener
     from screener_gui.core.scan import Scan
     from screener_gui.gui.qt_main import MainWindow
@@ -38,15 +41,17 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     screener = Screener.load(device="cpu")
-    plate = Scan(
-        rgb=planted_scan(PLATE_SEED, "laptop", "metal_plate").rgb, source="laptop with a hidden plate"
+    planted = planted_scan(PLATE_SEED, "laptop", "metal_plate")
+    plate = Scan(rgb=planted.rgb, source="laptop with a hidden plate")
+    knife = Scan(
+        rgb=planted_scan(PLATE_SEED, "laptop", "knife_blade").rgb, source="laptop with a hidden knife"
     )
     scanner = SimulatedScanner(BAG_SEED)
     scanner.index = BAG_INDEX
     bag = scanner.next_scan()
     shots = (
         ("operator", bag, "workstation_operator.png"),
-        ("analyst", plate, "workstation_analyst.png"),
+        ("analyst", knife, "workstation_analyst.png"),
         ("annotator", plate, "workstation_annotator.png"),
     )
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,15 +71,15 @@ def main(argv: list[str] | None = None) -> int:
                 window.viewer.view.setRange(xRange=(x0 - 20, x1 + 20), yRange=(y0 - 20, y1 + 20))
             if mode == "analyst":  # the analyst has picked the highest-scoring region
                 window.regions.table.selectRow(0)
-            if mode == "annotator":  # and the annotator has corrected one region
+            if mode == "annotator":  # and has marked a region the plate reaches into as anomalous
                 entry = window.review.current
-                benign = [
-                    i for i in range(len(entry.result.regions.labels)) if not entry.result.regions.labels[i]
-                ]
-                if benign:
-                    ys, xs = (entry.result.superpixels.labels == benign[0] + 1).nonzero()
+                covered = superpixel_targets(entry.result.superpixels, planted.anomalies_mask).fractions
+                covered = np.where(entry.result.regions.labels, 0.0, covered)  # benign ones only
+                if covered.max() > 0:
+                    region = int(np.argmax(covered))
+                    ys, xs = (entry.result.superpixels.labels == region + 1).nonzero()
                     window.viewer.clicked.emit(int(xs[len(xs) // 2]), int(ys[len(ys) // 2]))
-                    window.regions.select(benign[0])
+                    window.regions.select(region)
             settle = QEventLoop()
             QTimer.singleShot(300, settle.quit)
             settle.exec()

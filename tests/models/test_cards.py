@@ -61,7 +61,8 @@ def test_the_shipped_detector_reads_into_a_card():
     assert isinstance(card, DenseCard)
     assert card.arch == "dense_lite0" and card.item_margin_px == 16 and card.min_delta_e == 2.0
     assert card.mean == card.std == (0.5, 0.5, 0.5) and card.data_seed == 4100
-    assert card.extra["item_head"]["val_item_auc"] > card.extra["item_head"]["val_item_auc_before"]
+    head = card.extra["item_head"]  # refitted on whole items, kept only where it ranks better
+    assert head["kept"] in ("own", "fitted") and head["val_item_auc"] >= head["val_item_auc_before"]
     assert card.region_threshold is not None and card.object_threshold is not None  # calibrated
     assert card.extra["calibration"]["data_seed"] == 4200
 

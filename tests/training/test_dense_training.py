@@ -70,6 +70,8 @@ def test_training_batches_hold_anomalies_and_their_loss_falls_when_fitted(cache)
 
 
 def test_a_run_keeps_its_best_weights_and_resumes_where_it_stopped(cache, tmp_path):
+    import torch
+
     run = DenseRun(
         train=str(cache.folder),
         val=str(cache.folder),
@@ -91,6 +93,14 @@ def test_a_run_keeps_its_best_weights_and_resumes_where_it_stopped(cache, tmp_pa
     longer = DenseRun(**{**run.__dict__, "steps": 3})
     train_dense(longer, log=lines.append)
     assert any(line.startswith("resumed at step 2") for line in lines)
+    # Started from those weights (learning rate 0: only batch-norm statistics move), a run keeps
+    # the pixel network and starts its item head afresh.
+    again = DenseRun(**{**run.__dict__, "out": str(tmp_path / "again"), "init": str(best), "lr": 0.0})
+    before, _ = load_weights(best)
+    after, _ = load_weights(train_dense(again, log=lines.append))
+    learnt = [k for k in before if not k.startswith("item.") and "running" not in k and "batches" not in k]
+    assert all(torch.equal(after[k], before[k]) for k in learnt)
+    assert not torch.equal(after["item.0.weight"], before["item.0.weight"])
 
 
 def test_the_cache_keeps_each_items_raw_pair_and_projected_windows_carry_objects(cache):

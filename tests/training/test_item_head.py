@@ -31,6 +31,22 @@ def test_the_fitted_head_separates_items_the_old_one_cannot():
     with torch.no_grad():
         scores = model.item(torch.from_numpy(val.features)).squeeze(1).numpy()
     assert roc_auc(val.labels, scores) == pytest.approx(result["val_item_auc"], abs=1e-6)
+    assert result["kept"] == "fitted"
+
+
+def test_a_head_that_already_ranks_better_than_any_fit_is_kept():
+    model = DenseDetector(pretrained=False)
+    train, val = _features(600, 1), _features(300, 2)
+    with torch.no_grad():  # a perfect own head: the label feature alone, read off feature 7
+        model.item[0].weight.zero_(), model.item[0].bias.zero_(), model.item[2].weight.zero_()
+        model.item[0].weight[0, 7], model.item[0].bias[0], model.item[2].weight[0, 0] = 1.0, -320.0, 1.0
+    val = ItemFeatures(val.features, val.labels, val.delta_e)
+    val.features[:, 7] = np.where(val.labels == 1, 400.0, 250.0)  # no overlap on validation
+    train.features[:, 7] = 300.0  # ...while the training items carry nothing to fit
+    own = {k: v.clone() for k, v in model.item.state_dict().items()}
+    result = fit_item_head(model, train, val)
+    assert result["kept"] == "own" and result["val_item_auc"] == result["val_item_auc_before"] == 1.0
+    assert all(torch.equal(v, own[k]) for k, v in model.item.state_dict().items())
 
 
 def test_one_class_only_is_refused():

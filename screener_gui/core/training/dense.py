@@ -247,7 +247,12 @@ def train_dense(run: DenseRun, *, log: Callable[[str], None] = print) -> Path:
             model.load_state_dict(tensors)
         except (WeightsError, RuntimeError) as exc:
             raise ValueError(f"cannot start from {run.init}: {exc}") from exc
-        log(f"started from {run.init}")
+        # The item head starts afresh: one refitted on whole items (fit-item-head) gives window
+        # logits of a scale whose cross-entropy would swamp the pixel loss at the first steps.
+        for layer in model.item:
+            if isinstance(layer, torch.nn.Linear):
+                layer.reset_parameters()
+        log(f"started from {run.init} (item head reset)")
     model = model.to(run.device)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=run.lr, weight_decay=1e-4)

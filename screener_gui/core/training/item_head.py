@@ -138,8 +138,10 @@ def item_features(
 def fit_item_head(
     model: DenseDetector, train: ItemFeatures, val: ItemFeatures, *, seed: int = 0
 ) -> dict[str, float]:
-    """Replace ``model.item`` by a head fitted on ``train`` and chosen on ``val``; returns the
-    validation ROC AUC before and after, and the L2 strength kept.
+    """Replace ``model.item`` by a head fitted on ``train`` and chosen on ``val``, unless no fitted
+    head ranks the validation items better than the network's own (then ``model`` is left as it
+    was); returns the validation ROC AUC before and after, the L2 strength kept (``None`` when the
+    own head stays) and which head was kept (``"fitted"`` or ``"own"``).
 
     The head is L2-regularised logistic regression on the standardised features (a few thousand
     items against ~130 features: a free MLP learns the training items by heart), fitted for each
@@ -169,8 +171,10 @@ def fit_item_head(
         if score > best:
             best, kept = score, (strength, head)
     strength, head = kept
+    if best <= before:  # the network's own head ranks the validation items at least as well
+        return {"val_item_auc_before": before, "val_item_auc": before, "l2": None, "kept": "own"}
     model.item.load_state_dict(head.state_dict())
-    return {"val_item_auc_before": before, "val_item_auc": best, "l2": strength}
+    return {"val_item_auc_before": before, "val_item_auc": best, "l2": strength, "kept": "fitted"}
 
 
 def _logistic(
