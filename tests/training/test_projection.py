@@ -9,6 +9,7 @@ from scipy import ndimage
 
 from screener_gui.core.false_colour import render_dual_energy
 from screener_gui.core.physics import default_scanner
+from screener_gui.core.training import projection
 from screener_gui.core.training.item_cache import IGNORE
 from screener_gui.core.training.projection import SHAPES, _draw_shape, object_transmissions, project
 
@@ -81,3 +82,35 @@ def test_an_item_too_small_to_hold_an_object_gets_none():
         rgb, high, low, item, np.zeros((32, 32), np.uint8), np.random.default_rng(0), min_delta_e=5
     )
     assert nothing is None
+
+
+def test_composite_objects_join_parts_of_other_materials_and_hold_small_metal_parts():
+    body = np.zeros((160, 160), bool)
+    body[50:110, 30:130] = True  # a steel slab
+    rng = np.random.default_rng(2)
+    joined = inside = 0
+    for _ in range(40):
+        parts = projection._attachments(body, "steel", rng)
+        assert parts
+        for mask, (name, mm) in parts:
+            assert mask.any() and mm > 0
+            if (mask & ~body).any():  # a part joined at the edge, reaching out of the body
+                joined += 1
+                assert projection._group(name) != "metal"
+                assert (ndimage.binary_dilation(mask) & body).any(), "a handle that does not touch"
+            else:  # pins and screws over the body
+                inside += 1
+                assert projection._group(name) == "metal" and mask.sum() < body.sum() / 4
+    assert joined >= 10 and inside >= 10
+
+
+def test_composites_are_projected_whole_into_the_item(monkeypatch):
+    monkeypatch.setattr(projection, "COMPOSITE_SHARE", 1.0)
+    high, low, item = _item(160)
+    rgb = render_dual_energy(high, low)
+    rng = np.random.default_rng(3)
+    for _ in range(15):
+        projected = project(rgb, high, low, item, np.zeros(item.shape, np.uint8), rng, min_delta_e=2.0)
+        materials = projected.material.split("+")
+        assert projected.shape.endswith("composite") and len(set(materials)) == len(materials) >= 2
+        assert not (projected.target[~item] == 1).any()

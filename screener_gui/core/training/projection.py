@@ -5,8 +5,9 @@ detector that learns only those learns the templates, and real threats are other
 own training mode (TIP, threat image projection) solves the same problem by projecting threat
 images into real bags; here the threats are drawn at random: blobs, plates, blades, wires,
 clusters of small parts, frames and rings, of metals, ceramics and organics, flat, domed or
-wedged, at any angle and size — so what the network can learn is "something that does not belong
-to this item", not a shape.
+wedged, at any angle and size, some assembled from several materials (a body with a handle of
+another material, small metal parts inside it) — so what the network can learn is "something that
+does not belong to this item", not a shape.
 
 Physics, as a scanner sees it: the object's own transmission per channel comes from the scanner
 model (polychromatic Beer–Lambert over its thickness map, blurred like the detector); it
@@ -34,6 +35,7 @@ from screener_gui.core.training.item_cache import IGNORE
 MIN_PIXELS = 12
 """An object clipped to fewer item pixels than this is drawn again."""
 _PASTE_PX = 4  # the colours change this far around the object (the colour table smooths by 1 px)
+_SQUARE = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]])  # corners of a box, scaled by half sides
 _RENDER_PX = 8  # rendered this far around it, so the pasted part is free of border effects
 
 # (material, thinnest mm, thickest mm): thickness is drawn log-uniform in that range.
@@ -73,6 +75,10 @@ MATERIALS: dict[str, tuple[tuple[str, float, float], ...]] = {
 }
 GROUP_SHARES = {"metal": 0.45, "inorganic": 0.2, "organic": 0.35}
 SHAPES = ("blob", "plate", "blade", "wire", "cluster", "frame", "ring")
+COMPOSITE_SHARE = 0.4
+"""Share of objects made of several materials: a body with a part of another material joined to
+it (a knife's handle, a grip) and / or small dense parts inside it (pins, springs, screws) — real
+threats are assemblies: a pistol is mostly a polymer frame dotted with steel parts."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,7 @@ def _draw_shape(shape: str, size: int, rng: np.random.Generator) -> np.ndarray:
     elif shape == "plate":
         length = rng.uniform(8, 2 * half)
         width = max(3.0, length / rng.uniform(1, 10))
-        box = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * [length / 2, width / 2]
+        box = _SQUARE * [length / 2, width / 2]
         _polygon(draw, box, centre, angle)
     elif shape == "blade":
         length = rng.uniform(min(30.0, half), 2 * half)
@@ -150,7 +156,7 @@ def _draw_shape(shape: str, size: int, rng: np.random.Generator) -> np.ndarray:
             if rng.random() < 0.5:
                 draw.ellipse([*(where - radius), *(where + radius)], fill=255)
             else:
-                box = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * [radius, radius * rng.uniform(0.3, 1)]
+                box = _SQUARE * [radius, radius * rng.uniform(0.3, 1)]
                 _polygon(draw, box, where, float(rng.uniform(0, np.pi)))
     elif shape == "frame":  # two bars at an angle: a gun frame, a tool, a bracket
         length = rng.uniform(min(20.0, 0.9 * half), 0.9 * half)
@@ -164,6 +170,74 @@ def _draw_shape(shape: str, size: int, rng: np.random.Generator) -> np.ndarray:
         inner = outer * rng.uniform(0.3, 0.85)
         draw.ellipse([*(centre - inner), *(centre + inner)], fill=0)
     return np.asarray(image) > 0
+
+
+def _attachments(
+    body: np.ndarray, body_material: str, rng: np.random.Generator
+) -> list[tuple[np.ndarray, tuple[str, float]]]:
+    """Parts of other materials for a composite object whose body is ``body`` (a bool mask): a part
+    joined at one edge (a handle, a grip) and / or small dense parts inside it, each with its
+    (material, thickness mm); at least one of the two."""
+    ys, xs = np.nonzero(body)
+    centre = np.array([ys.mean(), xs.mean()])
+    extent = max(float(np.ptp(ys)), float(np.ptp(xs)), 4.0)
+    parts = []
+    joined = rng.random() < 0.6
+    if joined:  # a handle: a bar or a lump of another material, from an edge of the body outward
+        edge = body & ~ndimage.binary_erosion(body)
+        ey, ex = np.nonzero(edge)
+        k = int(rng.integers(ey.size))
+        direction = np.array([ey[k], ex[k]]) - centre
+        direction = direction / max(float(np.hypot(*direction)), 1.0)
+        length = rng.uniform(0.3, 0.8) * extent
+        size = int(np.ceil(length)) + 4
+        image = Image.new("L", (size, size), 0)
+        half_width = rng.uniform(0.1, 0.3) * length
+        bar = _SQUARE * [length / 2, half_width]
+        angle = float(np.arctan2(direction[0], direction[1]))
+        _polygon(ImageDraw.Draw(image), bar, np.array([size / 2, size / 2]), angle)
+        drawn = np.asarray(image) > 0
+        middle = np.array([ey[k], ex[k]]) + direction * length / 2 - size // 2
+        parts.append((_placed(drawn, middle.astype(int), body.shape), _other_material(body_material, rng)))
+    if not joined or rng.random() < 0.7:  # pins, springs, screws: small metal parts over the body
+        dots = Image.new("L", body.shape[::-1], 0)
+        draw = ImageDraw.Draw(dots)
+        for _ in range(int(rng.integers(2, 16))):
+            k = int(rng.integers(ys.size))
+            where = np.array([xs[k], ys[k]], float)
+            radius = rng.uniform(1, 3)
+            if rng.random() < 0.5:
+                draw.ellipse([*(where - radius), *(where + radius)], fill=255)
+            else:
+                bar = _SQUARE * [radius * rng.uniform(2, 4), radius / 2]
+                _polygon(draw, bar, where, float(rng.uniform(0, np.pi)))
+        metal, thinnest, thickest = MATERIALS["metal"][int(rng.integers(len(MATERIALS["metal"])))]
+        mm = float(np.exp(rng.uniform(np.log(max(thinnest, 1.0)), np.log(thickest))))
+        parts.append(((np.asarray(dots) > 0) & body, (metal, mm)))
+    return parts
+
+
+def _placed(drawn: np.ndarray, corner: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``drawn`` put with its top-left at ``corner`` (row, col) into a False array of ``shape``."""
+    out = np.zeros(shape, bool)
+    y0, x0 = int(corner[0]), int(corner[1])
+    sy0, sx0 = max(y0, 0), max(x0, 0)
+    sy1, sx1 = min(y0 + drawn.shape[0], shape[0]), min(x0 + drawn.shape[1], shape[1])
+    if sy1 > sy0 and sx1 > sx0:
+        out[sy0:sy1, sx0:sx1] = drawn[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0]
+    return out
+
+
+def _other_material(name: str, rng: np.random.Generator) -> tuple[str, float]:
+    """A material of another group than ``name``'s (a steel blade gets a plastic or wooden handle)."""
+    while True:
+        other, mm = _material(rng)
+        if _group(other) != _group(name):
+            return other, mm
+
+
+def _group(name: str) -> str:
+    return next(group for group, materials in MATERIALS.items() if any(m[0] == name for m in materials))
 
 
 def _profile(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -246,23 +320,28 @@ def project(
         size = int(rng.integers(24, max(min(height, width, 240), 25)))
         drawn = _draw_shape(shape, size, rng)
         k = int(rng.integers(ys.size))
-        y0, x0 = ys[k] - size // 2, xs[k] - size // 2
-        mask = np.zeros(item.shape, bool)
-        sy0, sx0, sy1, sx1 = max(y0, 0), max(x0, 0), min(y0 + size, height), min(x0 + size, width)
-        mask[sy0:sy1, sx0:sx1] = drawn[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0]
-        mask &= item
+        mask = _placed(drawn, np.array([ys[k] - size // 2, xs[k] - size // 2]), item.shape) & item
         if mask.sum() >= MIN_PIXELS:
             break
     else:
         return None
     name, mm = _material(rng)
+    parts = [(mask, name, mm)]
+    if rng.random() < COMPOSITE_SHARE:
+        parts += [(part & item, *material) for part, material in _attachments(mask, name, rng)]
+        parts = [part for part in parts if part[0].any()]
+        mask = np.logical_or.reduce([part[0] for part in parts])
+        name, shape = "+".join(dict.fromkeys(part[1] for part in parts)), f"{shape}, composite"
     # Only the object's neighbourhood changes: render that (with room for the colour table's
     # smoothing) and paste its inside back.
     rows, cols = np.nonzero(ndimage.binary_dilation(mask, iterations=_PASTE_PX))
     y0, y1 = max(int(rows.min()) - _RENDER_PX, 0), min(int(rows.max()) + _RENDER_PX + 1, height)
     x0, x1 = max(int(cols.min()) - _RENDER_PX, 0), min(int(cols.max()) + _RENDER_PX + 1, width)
     box = (slice(y0, y1), slice(x0, x1))
-    obj_high, obj_low = object_transmissions(_profile(mask[box], rng) * mm, name, scanner)
+    obj_high = obj_low = np.float32(1.0)
+    for part, part_name, part_mm in parts:  # the parts lie on top of one another: transmissions multiply
+        part_high, part_low = object_transmissions(_profile(part[box], rng) * part_mm, part_name, scanner)
+        obj_high, obj_low = obj_high * part_high, obj_low * part_low
     new = []
     for base, obj, quanta in (
         (high[box], obj_high, scanner.quanta_high),
