@@ -6,7 +6,12 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from screener_gui.core.scan import Scan
 
 
 def _log(message: str) -> None:
@@ -285,7 +290,7 @@ def _unique(name: str, taken: set[str]) -> str:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from screener_gui.core.pipeline.bench import bench
+    from screener_gui.core.pipeline.bench import bench, bench_files
     from screener_gui.core.pipeline.detectors import load_detector
     from screener_gui.core.pipeline.screen import MODE_FILES, Screener, models_dir
     from screener_gui.synth.scene import SynthSettings, generate_scan
@@ -299,8 +304,22 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         compare = Screener(screener.segmenter, load_detector(path, screener.device))
     scans = [generate_scan(args.seed, i, SynthSettings()).rgb for i in range(args.count)]
     report = {"seed": args.seed} | bench(screener, scans, repeats=args.repeats, compare=compare)
+    if args.real:
+        report["real"] = bench_files(screener, _readable_scans(args.real), compare=compare)
     print(json.dumps(report, indent=1))
     return 0
+
+
+def _readable_scans(paths: list[str]) -> Iterator[tuple[str, Scan]]:
+    """(path, scan) of every scan file under ``paths`` that loads; the others are named on stderr."""
+    from screener_gui.core.errors import ScanLoadError
+    from screener_gui.core.io import expand_scan_paths, load_scan
+
+    for path in expand_scan_paths(paths):
+        try:
+            yield str(path), load_scan(path)
+        except ScanLoadError as error:
+            print(f"skipped: {error}", file=sys.stderr)  # stdout carries the JSON
 
 
 def _model_options(p: argparse.ArgumentParser) -> None:
@@ -446,6 +465,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="also time this mode (dense, paper) or detector file, bag by bag in turn, and report the "
         "ratio (default: the other shipped mode; none: only one)",
+    )
+    p.add_argument(
+        "--real",
+        nargs="+",
+        metavar="PATH",
+        help="also time every scan file in these files or folders once (median, 95th percentile and "
+        "the slowest by name)",
     )
     _model_options(p)
     p.set_defaults(func=_cmd_bench)

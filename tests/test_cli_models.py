@@ -87,6 +87,19 @@ def test_bench_measures_the_dense_and_the_paper_mode_on_the_same_bags(capsys):
     )
 
 
+def test_bench_times_scan_files_and_names_the_slowest(tmp_path, capsys):
+    save_png_atomic(tmp_path / "small.png", planted_scan(4242, "phone", None).rgb[:200, :200])
+    save_png_atomic(tmp_path / "laptop.png", planted_scan(424242, "laptop", None).rgb)
+    (tmp_path / "broken.png").write_bytes(b"not a picture")
+    args = ["bench", "--count", "1", "--repeats", "1", "--compare", "none", "--device", "cpu"]
+    assert main([*args, "--real", str(tmp_path)]) == 0
+    out = capsys.readouterr()
+    real = json.loads(out.out)["real"]
+    assert real["scans"] == 2 and "broken.png" in out.err
+    assert real["slowest"]["scan"].endswith("laptop.png")  # a whole laptop against an empty corner
+    assert real["slowest"]["wall_ms"] >= real["p95_ms"]["wall"] >= real["median_ms"]["wall"]
+
+
 def test_scans_with_the_same_name_in_two_folders_get_two_overlays(tmp_path):
     rgb = planted_scan(4242, "phone", None).rgb
     for folder in ("a", "b"):

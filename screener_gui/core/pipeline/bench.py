@@ -1,11 +1,11 @@
 """``screener bench``: per-stage timings of the pipeline on a fixed set of scans (the CLI generates
-them; the core never imports the generator)."""
+them; the core never imports the generator), or on named scan files (``--real``)."""
 
 from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -30,16 +30,32 @@ def bench(
     """
     if not scans:
         raise ValueError("the bench needs at least one scan")
+    named = [(str(i), Scan(rgb=rgb)) for i, rgb in enumerate(scans)]
+    report = {"scans": len(scans), "repeats": repeats, "scan_size": list(scans[0].shape[:2])}
+    return report | _run(screener, compare, named, repeats)
+
+
+def bench_files(
+    screener: Screener, scans: Iterable[tuple[str, Scan]], *, compare: Screener | None = None
+) -> dict:
+    """Screen each of the named ``scans`` (e.g. real files) once, with ``compare`` in turn after
+    each, and report the median, the 95th percentile and the slowest scan by name, per stage."""
+    named = list(scans)
+    if not named:
+        raise ValueError("the bench found no scan to time")
+    return {"scans": len(named), "repeats": 1} | _run(screener, compare, named, 1)
+
+
+def _run(screener: Screener, compare: Screener | None, named: list[tuple[str, Scan]], repeats: int) -> dict:
     contenders = [screener] if compare is None else [screener, compare]
     records = [_Record() for _ in contenders]
-    for contender in contenders:
-        contender.screen(Scan(rgb=scans[0]))
+    for contender in contenders:  # one warm-up each
+        contender.screen(named[0][1])
     for _ in range(repeats):
-        for rgb in scans:
+        for name, scan in named:
             for contender, record in zip(contenders, records, strict=True):
-                record.add(contender, rgb)
-    report = {"scans": len(scans), "repeats": repeats, "scan_size": list(scans[0].shape[:2])}
-    report |= records[0].report(screener)
+                record.add(contender, name, scan)
+    report = records[0].report(screener)
     if compare is not None:
         report["compare"] = records[1].report(compare)
         report["wall_ratio"] = round(report["median_ms"]["wall"] / report["compare"]["median_ms"]["wall"], 3)
@@ -51,14 +67,16 @@ class _Record:
 
     def __init__(self):
         self.per_stage: dict[str, list[float]] = {}
+        self.names: list[str] = []
         self.objects: list[int] = []
         self.regions: list[int] = []
         self.capped: dict[str, int] = {}
 
-    def add(self, screener: Screener, rgb: np.ndarray) -> None:
+    def add(self, screener: Screener, name: str, scan: Scan) -> None:
         t0 = time.perf_counter()
-        result = screener.screen(Scan(rgb=rgb))
+        result = screener.screen(scan)
         wall = 1000 * (time.perf_counter() - t0)
+        self.names.append(name)
         for stage, ms in {**result.timings, "wall": wall}.items():
             self.per_stage.setdefault(stage, []).append(ms)
         self.objects.append(len(result.objects))
@@ -67,6 +85,7 @@ class _Record:
             self.capped[cap] = self.capped.get(cap, 0) + 1
 
     def report(self, screener: Screener) -> dict:
+        slowest = int(np.argmax(self.per_stage["wall"]))
         return {
             "device": str(screener.device),
             "torch_threads": torch.get_num_threads(),
@@ -80,4 +99,6 @@ class _Record:
             "capped_screenings": self.capped,  # cap name -> screenings it limited (see caps.py)
             "median_ms": {k: round(float(np.median(v)), 1) for k, v in self.per_stage.items()},
             "p90_ms": {k: round(float(np.percentile(v, 90)), 1) for k, v in self.per_stage.items()},
+            "p95_ms": {k: round(float(np.percentile(v, 95)), 1) for k, v in self.per_stage.items()},
+            "slowest": {"scan": self.names[slowest], "wall_ms": round(self.per_stage["wall"][slowest], 1)},
         }
