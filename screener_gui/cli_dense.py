@@ -57,6 +57,7 @@ def _cmd_train_dense(args: argparse.Namespace) -> int:
         hard_negative_share=args.hard_negative_share,
         init=args.init,
         projection_share=args.projection_share,
+        composite_share=args.composite_share,
     )
     try:
         path = train_dense(run, log=_log)
@@ -131,6 +132,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=0.0,
         help="share of crops that are clean items with a random object projected into them",
+    )
+    p.add_argument(
+        "--composite-share",
+        type=float,
+        default=0.0,
+        help="share of projected objects assembled from several materials (a handle, metal parts)",
     )
     p.add_argument("--init", default=None, help="start from these dense-detector weights (a new run)")
     p.add_argument("--validate-every", type=int, default=250)

@@ -104,13 +104,14 @@ def test_composite_objects_join_parts_of_other_materials_and_hold_small_metal_pa
     assert joined >= 10 and inside >= 10
 
 
-def test_composites_are_projected_whole_into_the_item(monkeypatch):
-    monkeypatch.setattr(projection, "COMPOSITE_SHARE", 1.0)
+def test_composites_are_projected_whole_into_the_item():
     high, low, item = _item(160)
     rgb = render_dual_energy(high, low)
     rng = np.random.default_rng(3)
     for _ in range(15):
-        projected = project(rgb, high, low, item, np.zeros(item.shape, np.uint8), rng, min_delta_e=2.0)
+        projected = project(
+            rgb, high, low, item, np.zeros(item.shape, np.uint8), rng, min_delta_e=2.0, composite_share=1.0
+        )
         materials = projected.material.split("+")
         assert projected.shape.endswith("composite") and len(set(materials)) == len(materials) >= 2
         assert not (projected.target[~item] == 1).any()

@@ -66,6 +66,7 @@ class DenseRun:
     hard_negative_share: float = 0.0
     init: str | None = None
     projection_share: float = 0.0
+    composite_share: float = 0.0
 
 
 _FILL = {"rgb": 255, "target": 0, "item": False, "high": 1.0, "low": 1.0}  # what lies outside an item's crop
@@ -124,6 +125,7 @@ def _projected_window(
         window["target"],
         rng,
         min_delta_e=min_delta_e,
+        composite_share=run.composite_share,
     )
     if projected is not None:
         window["rgb"], window["target"] = projected.rgb, projected.target

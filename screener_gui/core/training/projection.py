@@ -75,10 +75,6 @@ MATERIALS: dict[str, tuple[tuple[str, float, float], ...]] = {
 }
 GROUP_SHARES = {"metal": 0.45, "inorganic": 0.2, "organic": 0.35}
 SHAPES = ("blob", "plate", "blade", "wire", "cluster", "frame", "ring")
-COMPOSITE_SHARE = 0.4
-"""Share of objects made of several materials: a body with a part of another material joined to
-it (a knife's handle, a grip) and / or small dense parts inside it (pins, springs, screws) — real
-threats are assemblies: a pistol is mostly a polymer frame dotted with steel parts."""
 
 
 @dataclass(frozen=True)
@@ -293,6 +289,7 @@ def project(
     rng: np.random.Generator,
     *,
     min_delta_e: float,
+    composite_share: float = 0.0,
     scanner: Scanner | None = None,
 ) -> Projected | None:
     """Project one random object into a window of an item.
@@ -305,6 +302,10 @@ def project(
         target: The window's target (0 / 1 / :data:`IGNORE`); kept where the object is not.
         rng: Random source.
         min_delta_e: Mean colour change from which the object is labelled anomalous.
+        composite_share: Share of objects made of several materials: a body with a part of
+            another material joined to it (a knife's handle, a grip) and / or small metal parts
+            inside it (pins, springs, screws). Real threats are assemblies: a pistol is mostly a
+            polymer frame dotted with steel parts.
         scanner: Physics and noise (default scanner).
 
     Returns:
@@ -327,7 +328,7 @@ def project(
         return None
     name, mm = _material(rng)
     parts = [(mask, name, mm)]
-    if rng.random() < COMPOSITE_SHARE:
+    if rng.random() < composite_share:
         parts += [(part & item, *material) for part, material in _attachments(mask, name, rng)]
         parts = [part for part in parts if part[0].any()]
         mask = np.logical_or.reduce([part[0] for part in parts])
