@@ -305,7 +305,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     scans = [generate_scan(args.seed, i, SynthSettings()).rgb for i in range(args.count)]
     report = {"seed": args.seed} | bench(screener, scans, repeats=args.repeats, compare=compare)
     if args.real:
-        report["real"] = bench_files(screener, _readable_scans(args.real), compare=compare)
+        try:
+            report["real"] = bench_files(screener, _readable_scans(args.real), compare=compare)
+        except ValueError as error:  # no readable scan under those paths
+            print(f"error: {error}: {' '.join(args.real)}", file=sys.stderr)
+            return 1
     print(json.dumps(report, indent=1))
     return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -32,29 +32,45 @@ def bench(
         raise ValueError("the bench needs at least one scan")
     named = [(str(i), Scan(rgb=rgb)) for i, rgb in enumerate(scans)]
     report = {"scans": len(scans), "repeats": repeats, "scan_size": list(scans[0].shape[:2])}
-    return report | _run(screener, compare, named, repeats)
+    return report | _run(screener, compare, lambda: named, repeats)
 
 
 def bench_files(
     screener: Screener, scans: Iterable[tuple[str, Scan]], *, compare: Screener | None = None
 ) -> dict:
     """Screen each of the named ``scans`` (e.g. real files) once, with ``compare`` in turn after
-    each, and report the median, the 95th percentile and the slowest scan by name, per stage."""
-    named = list(scans)
-    if not named:
-        raise ValueError("the bench found no scan to time")
-    return {"scans": len(named), "repeats": 1} | _run(screener, compare, named, 1)
+    each, and report the median, the 95th percentile and the slowest scan by name, per stage.
+    The scans are read as they come (one in memory at a time)."""
+    count = 0
+
+    def counted() -> Iterator[tuple[str, Scan]]:
+        nonlocal count
+        for pair in scans:
+            count += 1
+            yield pair
+
+    report = _run(screener, compare, counted, 1)
+    return {"scans": count, "repeats": 1} | report
 
 
-def _run(screener: Screener, compare: Screener | None, named: list[tuple[str, Scan]], repeats: int) -> dict:
+def _run(
+    screener: Screener,
+    compare: Screener | None,
+    named: Callable[[], Iterable[tuple[str, Scan]]],
+    repeats: int,
+) -> dict:
+    """Time every (name, scan) of ``named()`` (called once per repeat), ``compare`` in turn."""
     contenders = [screener] if compare is None else [screener, compare]
     records = [_Record() for _ in contenders]
-    for contender in contenders:  # one warm-up each
-        contender.screen(named[0][1])
     for _ in range(repeats):
-        for name, scan in named:
+        for name, scan in named():
+            if not records[0].names:  # one warm-up each, on the first scan
+                for contender in contenders:
+                    contender.screen(scan)
             for contender, record in zip(contenders, records, strict=True):
                 record.add(contender, name, scan)
+    if not records[0].names:
+        raise ValueError("the bench found no scan to time")
     report = records[0].report(screener)
     if compare is not None:
         report["compare"] = records[1].report(compare)

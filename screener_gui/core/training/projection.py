@@ -179,7 +179,7 @@ def _attachments(
     extent = max(float(np.ptp(ys)), float(np.ptp(xs)), 4.0)
     parts = []
     joined = rng.random() < 0.6
-    if joined:  # a handle: a bar or a lump of another material, from an edge of the body outward
+    if joined:  # a handle: a bar of another material, from an edge of the body outward
         edge = body & ~ndimage.binary_erosion(body)
         ey, ex = np.nonzero(edge)
         k = int(rng.integers(ey.size))
@@ -207,9 +207,7 @@ def _attachments(
             else:
                 bar = _SQUARE * [radius * rng.uniform(2, 4), radius / 2]
                 _polygon(draw, bar, where, float(rng.uniform(0, np.pi)))
-        metal, thinnest, thickest = MATERIALS["metal"][int(rng.integers(len(MATERIALS["metal"])))]
-        mm = float(np.exp(rng.uniform(np.log(max(thinnest, 1.0)), np.log(thickest))))
-        parts.append(((np.asarray(dots) > 0) & body, (metal, mm)))
+        parts.append(((np.asarray(dots) > 0) & body, _material(rng, "metal", thinnest_mm=1.0)))
     return parts
 
 
@@ -254,11 +252,16 @@ def _profile(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.where(mask, profile * texture, 0.0).astype(np.float32)
 
 
-def _material(rng: np.random.Generator) -> tuple[str, float]:
-    groups = list(GROUP_SHARES)
-    group = groups[int(rng.choice(len(groups), p=list(GROUP_SHARES.values())))]
+def _material(
+    rng: np.random.Generator, group: str | None = None, thinnest_mm: float = 0.0
+) -> tuple[str, float]:
+    """A material (of ``group``, or of a group drawn by :data:`GROUP_SHARES`) and its thickness,
+    log-uniform in its range (never under ``thinnest_mm``)."""
+    if group is None:
+        groups = list(GROUP_SHARES)
+        group = groups[int(rng.choice(len(groups), p=list(GROUP_SHARES.values())))]
     name, thinnest, thickest = MATERIALS[group][int(rng.integers(len(MATERIALS[group])))]
-    return name, float(np.exp(rng.uniform(np.log(thinnest), np.log(thickest))))
+    return name, float(np.exp(rng.uniform(np.log(max(thinnest, thinnest_mm)), np.log(thickest))))
 
 
 @cache
