@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run sample screenshots gui-bench test lint clean
+.PHONY: run sample screenshots gui-bench soak package package-smoke test lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,19 @@ screenshots: $(STAMP)
 
 gui-bench: $(STAMP)
 	$(PY) -m screener_gui.gui.bench
+
+# A shift in minutes: 1,000 bags through the workstation's pipeline thread, memory every 50.
+soak: $(STAMP)
+	$(VENV)/bin/screener soak --bags 1000 --device cpu
+
+# The one-folder application (packaging/README.md): dist/xray-screener/, then its smoke check.
+package: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[package]'
+	$(VENV)/bin/pyinstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller packaging/xray-screener.spec
+	cp packaging/xray-screener.desktop dist/xray-screener/
+
+package-smoke:
+	dist/xray-screener/xray-screener --smoke
 
 sample: $(STAMP)
 	$(VENV)/bin/screener synth --out sample --count 12 --seed 1

@@ -1,4 +1,9 @@
-"""The ``screener`` command line: one entry point, one subcommand per job."""
+"""The ``screener`` command line: one entry point, one subcommand per job.
+
+Bad input never ends in a traceback: a scan, label, weights or dataset file that cannot be used, or
+an output path that cannot be written, is one line on stderr naming the file and the problem, and
+the command exits with status 1 (2 for wrong options).
+"""
 
 from __future__ import annotations
 
@@ -8,20 +13,17 @@ import sys
 from pathlib import Path
 
 from screener_gui import __version__, cli_dense, cli_models
+from screener_gui.core.errors import display_path
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from screener_gui.cli_settings import settings_from
     from screener_gui.synth.dataset import write_dataset
     from screener_gui.synth.scene import SynthSettings
 
-    settings = SynthSettings(
-        width_px=args.width,
-        height_px=args.height,
-        items_only=args.items_only,
-        anomaly_rate=0.0 if args.clean else args.anomaly_rate,
-    )
+    settings = settings_from(SynthSettings, args, **({"anomaly_rate": 0.0} if args.clean else {}))
     bar = tqdm(total=args.count, unit="scan", desc="synth", disable=args.quiet)
 
     def progress(done: int, total: int) -> None:
@@ -44,7 +46,6 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 def _cmd_threat_sheet(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from screener_gui.core.io import save_png_atomic
     from screener_gui.synth.anomalies import ANOMALY_KINDS
     from screener_gui.synth.threat_sheet import threat_sheet
 
@@ -56,7 +57,8 @@ def _cmd_threat_sheet(args: argparse.Namespace) -> int:
         )
         return 1
     sheet = threat_sheet(kinds, shrink=args.shrink)
-    save_png_atomic(args.out, np.ascontiguousarray(sheet), compress_level=6)
+    if not _write_png(args.out, np.ascontiguousarray(sheet)):
+        return 1
     print(f"{len(kinds)} anomaly kinds hidden in laptops: {args.out}")
     return 0
 
@@ -64,8 +66,9 @@ def _cmd_threat_sheet(args: argparse.Namespace) -> int:
 def _cmd_contact_sheet(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from screener_gui.core.io import find_scans, load_scan, save_png_atomic
+    from screener_gui.core.io import load_scan
     from screener_gui.core.montage import contact_sheet, outline_truth
+    from screener_gui.core.scan_files import find_scans
 
     folder = Path(args.folder)
     if args.truth:
@@ -77,15 +80,23 @@ def _cmd_contact_sheet(args: argparse.Namespace) -> int:
         ]
         names = [scan.name for scan in scans]
     else:
+        from screener_gui.core.errors import ScanLoadError
+
         images_dir = folder / "images" if (folder / "images").is_dir() else folder
-        paths = find_scans(images_dir)[: args.max]
-        images = [load_scan(p).rgb for p in paths]
-        names = [p.stem for p in paths]
+        images, names = [], []
+        for path in find_scans(images_dir)[: args.max]:
+            try:
+                images.append(load_scan(path).rgb)
+            except ScanLoadError as error:
+                print(f"skipped: {error}", file=sys.stderr)
+                continue
+            names.append(path.stem)
     if not images:
         print(f"no scans found in {folder}", file=sys.stderr)
         return 1
     sheet = contact_sheet(images, names, columns=args.columns)
-    save_png_atomic(args.out, np.ascontiguousarray(sheet), compress_level=6)
+    if not _write_png(args.out, np.ascontiguousarray(sheet)):
+        return 1
     print(f"contact sheet of {len(images)} scans: {args.out}")
     return 0
 
@@ -103,31 +114,65 @@ def _cmd_visibility(args: argparse.Namespace) -> int:
     return 0
 
 
+def _output_problem(out: Path) -> str | None:
+    """Why a file cannot be written at ``out``, seen before any work is done; None when it can."""
+    if out.is_dir():
+        return "it is a folder; give the name of a file to write"
+    folder = out.parent
+    if not folder.exists():
+        return f"its folder {display_path(folder)} does not exist"
+    if not folder.is_dir():
+        return f"{display_path(folder)} is not a folder"
+    return None
+
+
+def _write_png(out: str, image) -> bool:
+    """Save ``image`` at ``out`` atomically; on failure say why on stderr and return False."""
+    from screener_gui.core.io import save_png_atomic
+
+    problem = _output_problem(Path(out))
+    if problem is None:
+        try:
+            save_png_atomic(out, image, compress_level=6)
+            return True
+        except OSError as error:
+            problem = f"it cannot be written ({error.strerror or error})"
+    print(f"error: cannot write {display_path(out)}: {problem}", file=sys.stderr)
+    return False
+
+
 def _cmd_render(args: argparse.Namespace) -> int:
     from screener_gui.core.enhance import ENHANCEMENTS
     from screener_gui.core.errors import ScanLoadError
-    from screener_gui.core.io import load_scan, save_png_atomic
+    from screener_gui.core.io import load_scan
 
     if args.enhance and args.enhance not in ENHANCEMENTS:
         print(f"unknown enhancement {args.enhance!r}; choose from {', '.join(ENHANCEMENTS)}", file=sys.stderr)
         return 2
+    problem = _output_problem(Path(args.out))
+    if problem is not None:  # said before the scan is loaded, which may take seconds
+        print(f"error: cannot write {display_path(args.out)}: {problem}", file=sys.stderr)
+        return 1
     try:
         scan = load_scan(args.path)
     except ScanLoadError as error:
         print(error, file=sys.stderr)
         return 1
     image = ENHANCEMENTS[args.enhance](scan) if args.enhance else scan.rgb
-    save_png_atomic(args.out, image, compress_level=6)
+    if not _write_png(args.out, image):
+        return 1
     kind = "dual-energy" if scan.is_dual_energy else "single image"
-    print(f"{args.path} ({kind}, {scan.shape[1]}x{scan.shape[0]}) -> {args.out}")
+    print(f"{display_path(args.path)} ({kind}, {scan.shape[1]}x{scan.shape[0]}) -> {display_path(args.out)}")
     return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from screener_gui.core.errors import ScanLoadError
-    from screener_gui.core.io import expand_scan_paths, load_scan
+    from screener_gui.core.io import load_scan
+    from screener_gui.core.scan_files import expand_scan_paths
 
-    paths = expand_scan_paths(args.paths)
+    skipped: list[tuple[Path, str]] = []
+    paths = expand_scan_paths(args.paths, skipped=skipped)
     failures = []
     pairs = 0
     for path in paths:
@@ -138,7 +183,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(f"{len(paths) - len(failures)} of {len(paths)} scans load ({pairs} of them dual-energy pairs)")
     for message in failures:
         print(f"  {message}")
-    return 1 if failures else 0
+    if skipped:
+        print(f"{len(skipped)} entries in the folders were passed over:")
+    for path, reason in skipped:
+        print(f"  skipped {display_path(path)}: {reason}")
+    return 1 if failures or skipped else 0
 
 
 def _cmd_realism(args: argparse.Namespace) -> int:
@@ -151,6 +200,9 @@ def _cmd_realism(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``screener`` (exposed for tests and docs)."""
+    from screener_gui.cli_settings import add_settings_options
+    from screener_gui.synth.scene import SynthSettings
+
     parser = argparse.ArgumentParser(prog="screener", description=__doc__)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -159,11 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--count", type=int, default=100, help="number of scans (default 100)")
     p.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
-    p.add_argument("--items-only", action="store_true", help="one electronics item on an empty belt")
-    p.add_argument("--clean", action="store_true", help="no concealed anomalies at all")
-    p.add_argument("--anomaly-rate", type=float, default=0.5, help="share of items hiding an anomaly")
-    p.add_argument("--width", type=int, default=1000, help="scan width in pixels (default 1000)")
-    p.add_argument("--height", type=int, default=800, help="scan height in pixels (default 800)")
+    add_settings_options(
+        p, SynthSettings, skip=("scanner",), flags={"width_px": "--width", "height_px": "--height"}
+    )
+    p.add_argument("--clean", action="store_true", help="no concealed anomalies at all (--anomaly-rate 0)")
     p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_synth)
@@ -213,15 +264,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the ``screener`` command line; a dataset that cannot be read is a message, not a traceback."""
+    """Run the ``screener`` command line.
+
+    A dataset, scan, label or weights file that cannot be used (the errors of the core name the
+    file and the problem), or a file that cannot be written, is one line on stderr and status 1,
+    not a traceback.
+    """
     from screener_gui.core.dataset import DatasetError
+    from screener_gui.core.errors import ScanLoadError, WeightsError
+    from screener_gui.core.labels import LabelFileError
 
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except DatasetError as error:
+    except (DatasetError, ScanLoadError, LabelFileError, WeightsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # an output that cannot be written, a disk that is full...
+        where = f"{display_path(error.filename)}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # Ctrl+C: what was finished is on disk (results, checkpoints)
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,20 +27,11 @@ def _threads(args: argparse.Namespace) -> None:
 
 
 def _cmd_train_segmenter(args: argparse.Namespace) -> int:
+    from screener_gui.cli_settings import settings_from
     from screener_gui.core.training.segmenter import SegmenterSettings, train_segmenter
 
     _threads(args)
-    settings = SegmenterSettings(
-        backbone=args.backbone,
-        pretrained=None if args.pretrained == "none" else args.pretrained,
-        iterations=args.iterations,
-        batch=args.batch,
-        lr=args.lr,
-        validate_every=args.validate_every,
-        validation_scans=args.validation_scans,
-        seed=args.seed,
-        init=args.init,
-    )
+    settings = settings_from(SegmenterSettings, args)
     best = train_segmenter(
         Path(args.train), Path(args.val), Path(args.out), settings, resume=not args.restart, log=_log
     )
@@ -54,29 +46,31 @@ def _cmd_regions(args: argparse.Namespace) -> int:
     if args.mode == "pooled":
         if args.strategy != "subcomponent":
             raise SystemExit("the pooled mode classifies sub-components: use --strategy subcomponent")
-        objects = extract_objects(
-            Path(args.data),
-            Path(args.out),
-            superpixel_area=args.superpixel_area,
-            workers=args.workers,
-            limit=args.limit,
-            progress=not args.quiet,
-        )
+        with _bar("regions", "scan", args.quiet) as progress:
+            objects = extract_objects(
+                Path(args.data),
+                Path(args.out),
+                superpixel_area=args.superpixel_area,
+                workers=args.workers,
+                limit=args.limit,
+                progress=progress,
+            )
         m = objects.meta
         print(
             f"{m.objects} objects with {m.anomaly} anomaly, {m.benign} benign and {m.ignored} ignored "
             f"superpixels from {m.scans} scans -> {args.out}"
         )
         return 0
-    cache = extract_regions(
-        Path(args.data),
-        Path(args.out),
-        strategy=args.strategy,
-        superpixel_area=args.superpixel_area,
-        workers=args.workers,
-        limit=args.limit,
-        progress=not args.quiet,
-    )
+    with _bar("regions", "scan", args.quiet) as progress:
+        cache = extract_regions(
+            Path(args.data),
+            Path(args.out),
+            strategy=args.strategy,
+            superpixel_area=args.superpixel_area,
+            workers=args.workers,
+            limit=args.limit,
+            progress=progress,
+        )
     print(
         f"{len(cache)} regions ({cache.meta.anomaly} anomaly, {cache.meta.benign} benign, "
         f"{cache.meta.ignored} ignored by the rule) from {cache.meta.scans} scans -> {args.out}"
@@ -84,63 +78,37 @@ def _cmd_regions(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pooled_run(args: argparse.Namespace, pretrained: str | None, freeze: bool):
+def _pooled_run(args: argparse.Namespace):
     """Settings, caches and trainer of a pooled-mode run."""
+    from screener_gui.cli_settings import settings_from
     from screener_gui.core.training.object_cache import ObjectCache
     from screener_gui.core.training.pooled import PooledSettings, train_pooled
 
     if args.strategy != "subcomponent":
         raise SystemExit("the pooled mode classifies sub-components: use --strategy subcomponent")
-    defaults = PooledSettings()
-    settings = PooledSettings(
-        arch=args.arch,
-        pretrained=pretrained,
-        epochs=args.epochs,
-        batch=args.batch or defaults.batch,
-        lr=args.lr or defaults.lr,
-        input_scale=args.input_scale,
-        target_fpr=args.target_fpr,
-        seed=args.seed,
-        init=args.init,
-        freeze_early=freeze,
-        min_delta_e=args.min_delta_e,
-    )
+    settings = settings_from(PooledSettings, args)
     return settings, ObjectCache.open(args.train), ObjectCache.open(args.val), train_pooled
 
 
-def _crop_run(args: argparse.Namespace, pretrained: str | None, freeze: bool):
+def _crop_run(args: argparse.Namespace):
     """Settings, caches and trainer of a crop-mode (the paper's) run."""
+    from screener_gui.cli_settings import settings_from
     from screener_gui.core.training.classifier import ClassifierSettings, train_classifier
     from screener_gui.core.training.region_cache import RegionCache
 
     train, val = RegionCache.open(args.train), RegionCache.open(args.val)
     if train.meta.strategy != args.strategy:
         raise SystemExit(f"{args.train} holds {train.meta.strategy} regions, not {args.strategy}")
-    settings = ClassifierSettings(
-        arch=args.arch,
-        pretrained=pretrained,
-        epochs=args.epochs,
-        samples_per_epoch=args.samples_per_epoch,
-        batch=args.batch or 64,
-        lr=args.lr or 0.001,
-        target_fpr=args.target_fpr,
-        seed=args.seed,
-        init=args.init,
-        freeze_early=freeze,
-        min_delta_e=args.min_delta_e,
-    )
-    return settings, train, val, train_classifier
+    return settings_from(ClassifierSettings, args), train, val, train_classifier
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from screener_gui.core.pipeline.screen import pick_device
 
     _threads(args)
-    pretrained = None if args.pretrained == "none" else args.pretrained
-    # Early layers are frozen only when they hold pretrained weights; the metadata says so.
-    freeze = not args.no_freeze and pretrained is not None
+    # Early layers are frozen only when they hold pretrained weights (see start_run).
     run = _pooled_run if args.mode == "pooled" else _crop_run
-    settings, train, val, trainer = run(args, pretrained, freeze)
+    settings, train, val, trainer = run(args)
     best = trainer(
         train,
         val,
@@ -168,20 +136,34 @@ def _detector_path(args: argparse.Namespace) -> Path:
 
 
 def _progress(done: int, total: int) -> None:
-    if done == total or done % 20 == 0:
+    if done and (done == total or done % 20 == 0):
         _log(f"{done}/{total} scans")
 
 
+@contextmanager
+def _bar(desc: str, unit: str, quiet: bool = False) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr, as the ``progress(done, total)`` callback of a long job."""
+    from tqdm import tqdm
+
+    with tqdm(unit=unit, desc=desc, disable=quiet) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        yield progress
+
+
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from screener_gui.core.training.evaluate import calibrate
+    from screener_gui.cli_settings import settings_from
+    from screener_gui.core.training.evaluate import CalibrateSettings, calibrate
 
     _threads(args)
     result = calibrate(
         Path(args.data),
         _screener(args),
         _detector_path(args),
-        region_fpr=args.region_fpr,
-        object_fpr=args.object_fpr,
+        settings_from(CalibrateSettings, args),
         limit=args.limit,
         progress=_progress,
     )
@@ -201,7 +183,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         return 2
     from screener_gui.core.atomic import write_text_atomic
 
-    side_by_side = {}
+    side_by_side, left_out = {}, []
     for mode in modes:
         out = Path(args.out) / mode if len(modes) > 1 else Path(args.out)
         screener = _screener(args, mode)
@@ -215,67 +197,91 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             print(breakdown_table(level_rows))
         print(json.dumps(notes, indent=1))
         print(f"written: {out}/metrics.md, metrics.csv, metrics.json, regions.csv, objects.csv")
+        left_out = notes["scans not evaluated (left out of every figure)"]
+        for problem in left_out:
+            print(f"not evaluated: {problem}", file=sys.stderr)
         side_by_side |= {f"{level} ({screener.detector.mode})": m for level, m in rows.items()}
     if len(modes) > 1:
         table = markdown_table(dict(sorted(side_by_side.items())))
         write_text_atomic(Path(args.out) / "modes.md", f"# Modes on the same scans\n\n{table}\n")
         print(f"\nboth modes on the same scans ({args.out}/modes.md):\n{table}")
-    return 0
+    return 1 if left_out else 0
 
 
 def _cmd_screen(args: argparse.Namespace) -> int:
-    from screener_gui.core.atomic import write_text_atomic
-    from screener_gui.core.errors import ScanLoadError
-    from screener_gui.core.io import expand_scan_paths, load_scan, save_png_atomic
+    from screener_gui.core.errors import ScanLoadError, display_path
+    from screener_gui.core.io import load_scan, save_png_atomic
     from screener_gui.core.pipeline.figure import figure
+    from screener_gui.core.results import ResultsFile, ResultsFileError, check_folder_writable, safe_stem
+    from screener_gui.core.scan_files import expand_scan_paths
 
     _threads(args)
+    try:  # every output is checked before the first scan, so a typo costs nothing
+        wanted = (("overlay", args.overlays), ("masks", args.masks), ("tdr", args.tdr))
+        folders = {key: check_folder_writable(folder) for key, folder in wanted if folder}
+        results = ResultsFile(args.out, resume=args.resume)
+    except ResultsFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     screener = _screener(args)
-    lines, failures = [], 0
-    overlays = Path(args.overlays) if args.overlays else None
-    masks = Path(args.masks) if args.masks else None
-    for folder in (overlays, masks):
-        if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
+    screened = failures = already = 0
     names: set[str] = set()
-    for path in expand_scan_paths(args.paths):
-        t0 = time.perf_counter()
-        try:
-            scan = load_scan(path)
-        except ScanLoadError as error:
+    passed_over: list[tuple[Path, str]] = []
+    with results:
+        for path in expand_scan_paths(args.paths, skipped=passed_over):
+            name = _unique(safe_stem(path.stem), names)
+            if str(path) in results.done:
+                already += 1
+                continue
+            t0 = time.perf_counter()
+            try:
+                scan = load_scan(path)
+                load_ms = 1000 * (time.perf_counter() - t0)
+                result = screener.screen(scan)
+            except ScanLoadError as error:
+                failures += 1
+                results.write({"source": str(path), "error": str(error)})
+                _log(f"skipped: {error}")
+                continue
+            except (ValueError, RuntimeError, MemoryError) as error:  # the pipeline cannot: say so, go on
+                failures += 1
+                results.write({"source": str(path), "error": f"screening failed: {error}"})
+                _log(f"failed: {path}: {error}")
+                continue
+            summary = result.summary()
+            summary["timings_ms"]["load"] = round(load_ms, 1)
+            try:
+                if "overlay" in folders:
+                    summary["overlay"] = str(folders["overlay"] / f"{name}_screened.png")
+                    save_png_atomic(summary["overlay"], figure(scan.rgb, result))
+                if "masks" in folders:
+                    summary["region_map"] = str(folders["masks"] / f"{name}_regions.png")
+                    save_png_atomic(summary["region_map"], result.region_map())
+                if "tdr" in folders:
+                    from screener_gui.core.io import TDR_SUFFIX
+                    from screener_gui.core.tdr import write_threat_report
+
+                    summary["threat_report"] = str(folders["tdr"] / f"{name}{TDR_SUFFIX}")
+                    write_threat_report(summary["threat_report"], result, scan_source=str(path))
+            except OSError as error:  # a full disk, a folder gone: the result line still counts
+                summary["output_error"] = f"{error.filename or ''}: {error.strerror or error}"
+                _log(f"could not write an output of {path}: {summary['output_error']}")
+            results.write(summary)
+            screened += 1
+            flags = ", ".join(
+                f"{o['category']} {o['anomaly_score']:.2f}{' ALARM' if o['alarm'] else ''}"
+                for o in summary["objects"]
+            )
+            _log(
+                f"{'ALARM' if summary['alarm'] else 'clear'}  {path}  [{flags or 'no electronics'}]  "
+                f"{summary['timings_ms']['total']:.0f} ms"
+            )
+        for path, reason in passed_over:  # in a folder, but not a scan that can be read
             failures += 1
-            lines.append(json.dumps({"source": str(path), "error": str(error)}))
-            _log(f"skipped: {error}")
-            continue
-        load_ms = 1000 * (time.perf_counter() - t0)
-        try:
-            result = screener.screen(scan)
-        except (ValueError, RuntimeError) as error:  # a scan the pipeline cannot handle: say so, go on
-            failures += 1
-            lines.append(json.dumps({"source": str(path), "error": f"screening failed: {error}"}))
-            _log(f"failed: {path}: {error}")
-            continue
-        summary = result.summary()
-        summary["timings_ms"]["load"] = round(load_ms, 1)
-        lines.append(json.dumps(summary))
-        name = _unique(path.stem, names)
-        if overlays is not None:
-            save_png_atomic(overlays / f"{name}_screened.png", figure(scan.rgb, result))
-            summary["overlay"] = str(overlays / f"{name}_screened.png")
-        if masks is not None:
-            save_png_atomic(masks / f"{name}_regions.png", result.region_map())
-            summary["region_map"] = str(masks / f"{name}_regions.png")
-        lines[-1] = json.dumps(summary)
-        flags = ", ".join(
-            f"{o['category']} {o['anomaly_score']:.2f}{' ALARM' if o['alarm'] else ''}"
-            for o in summary["objects"]
-        )
-        _log(
-            f"{'ALARM' if result.alarm else 'clear'}  {path}  [{flags or 'no electronics'}]  "
-            f"{result.timings['total']:.0f} ms"
-        )
-    write_text_atomic(args.out, "\n".join(lines) + "\n")
-    _log(f"{len(lines) - failures} screened, {failures} could not be read or screened -> {args.out}")
+            results.write({"source": str(path), "error": f"skipped: {reason}"})
+            _log(f"skipped: {display_path(path)}: {reason}")
+    done = f", {already} already in the file" if already else ""
+    _log(f"{screened} screened, {failures} could not be read or screened{done} -> {args.out}")
     return 1 if failures else 0
 
 
@@ -314,16 +320,32 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_soak(args: argparse.Namespace) -> int:
+    from screener_gui.cli_settings import settings_from
+    from screener_gui.gui.soak import SoakSettings, soak
+
+    _threads(args)
+    settings = settings_from(SoakSettings, args)
+    _log(f"generating {settings.pool} bags, then screening {settings.bags} through the pipeline thread")
+    report = soak(settings, report=lambda done, mb: _log(f"{done:5d} bags  resident {mb:7.1f} MB"))
+    print(json.dumps(report.summary(), indent=1))
+    return 1 if report.failed else 0
+
+
 def _readable_scans(paths: list[str]) -> Iterator[tuple[str, Scan]]:
     """(path, scan) of every scan file under ``paths`` that loads; the others are named on stderr."""
-    from screener_gui.core.errors import ScanLoadError
-    from screener_gui.core.io import expand_scan_paths, load_scan
+    from screener_gui.core.errors import ScanLoadError, display_path
+    from screener_gui.core.io import load_scan
+    from screener_gui.core.scan_files import expand_scan_paths
 
-    for path in expand_scan_paths(paths):
+    passed_over: list[tuple[Path, str]] = []
+    for path in expand_scan_paths(paths, skipped=passed_over):
         try:
             yield str(path), load_scan(path)
         except ScanLoadError as error:
             print(f"skipped: {error}", file=sys.stderr)  # stdout carries the JSON
+    for path, reason in passed_over:
+        print(f"skipped: {display_path(path)}: {reason}", file=sys.stderr)
 
 
 def _model_options(p: argparse.ArgumentParser) -> None:
@@ -348,11 +370,25 @@ def _model_options(p: argparse.ArgumentParser) -> None:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register the model subcommands on the ``screener`` parser."""
+    from screener_gui.cli_settings import add_settings_options, field_help
+    from screener_gui.core.pipeline.superpixels import DEFAULT_SUPERPIXEL_AREA
+    from screener_gui.core.training.settings import (
+        CalibrateSettings,
+        ClassifierSettings,
+        PooledSettings,
+        SegmenterSettings,
+    )
+
     p = sub.add_parser("regions", help="crop and label the regions of a generated dataset for training")
     p.add_argument("data", help="generated dataset folder")
     p.add_argument("--out", required=True, help="region cache folder")
     p.add_argument("--strategy", default="subcomponent", choices=("subcomponent", "object"))
-    p.add_argument("--superpixel-area", type=int, default=2500, help="pixels per superpixel (default 2500)")
+    p.add_argument(
+        "--superpixel-area",
+        type=int,
+        default=DEFAULT_SUPERPIXEL_AREA,
+        help=f"pixels per superpixel (default {DEFAULT_SUPERPIXEL_AREA})",
+    )
     p.add_argument(
         "--mode",
         default="crop",
@@ -360,9 +396,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="crop: one 190x150 / 224x224 crop per region (the paper); pooled: whole objects with "
         "labelled superpixels, for the pooled (fast) DFL mode",
     )
-    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     p.add_argument("--limit", type=int, default=None, help="only the first N scans")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_regions)
 
     p = sub.add_parser("train", help="train a region classifier on region caches (screener regions)")
@@ -372,56 +408,35 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     from screener_gui.core.models.registry import CLASSIFIER_KIND, names
 
     p.add_argument(
-        "--arch",
-        default="dfl_lite0",
-        choices=names(CLASSIFIER_KIND),
-        help="region classifier (default dfl_lite0)",
-    )
-    p.add_argument("--strategy", default="subcomponent", choices=("subcomponent", "object"))
-    p.add_argument(
-        "--pretrained",
-        default="none",
-        help="'imagenet' (Lite0 models: the installed package), a local torchvision state dict, "
-        "or 'none' (default)",
-    )
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--samples-per-epoch", type=int, default=8192)
-    p.add_argument(
         "--mode",
         default="crop",
         choices=("crop", "pooled"),
         help="crop: caches of region crops (the paper); pooled: object caches, DFL run once per object "
         "with superpixel pooling (the fast mode)",
     )
+    p.add_argument("--strategy", default="subcomponent", choices=("subcomponent", "object"))
+    train_settings = {"crop": ClassifierSettings, "pooled": PooledSettings}
     p.add_argument(
-        "--batch", type=int, default=None, help="crops (default 64) or objects (pooled, default 8)"
+        "--arch",
+        default=argparse.SUPPRESS,
+        choices=names(CLASSIFIER_KIND),
+        help=f"{field_help(ClassifierSettings)['arch']} (default: {ClassifierSettings.arch})",
     )
-    p.add_argument("--lr", type=float, default=None, help="default 0.001 (crop), 0.003 (pooled)")
-    p.add_argument("--input-scale", type=float, default=1.0, help="pooled: object input scale")
+    add_settings_options(p, train_settings, skip=("arch", "freeze_early"))
+    p.add_argument(
+        "--no-freeze",
+        dest="freeze_early",
+        action="store_false",
+        help="train the pretrained early layers too (default: frozen)",
+    )
     p.add_argument("--device", default=None, help="cpu, cuda ... (default: CUDA when present)")
-    p.add_argument(
-        "--target-fpr", type=float, default=0.02, help="validation FP rate for the region threshold"
-    )
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
-    p.add_argument(
-        "--init", default=None, help="start from these classifier weights (e.g. the shipped model)"
-    )
-    p.add_argument("--no-freeze", action="store_true", help="train the pretrained stem too")
-    p.add_argument(
-        "--min-delta-e",
-        type=float,
-        default=None,
-        help="leave training anomalies fainter than this ΔE out (e.g. 2: none below the 'subtle' "
-        "bin); validation keeps them all (default: keep all)",
-    )
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("calibrate", help="set decision thresholds on a validation dataset (whole pipeline)")
     p.add_argument("data", help="generated validation dataset folder (never the test set)")
-    p.add_argument("--region-fpr", type=float, default=0.035, help="region FP rate (the paper's 3.5 %%)")
-    p.add_argument("--object-fpr", type=float, default=0.05, help="item FP rate")
+    add_settings_options(p, CalibrateSettings)
     p.add_argument("--limit", type=int, default=None)
     _model_options(p)
     p.set_defaults(func=_cmd_calibrate)
@@ -449,13 +464,23 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("screen", help="screen scans: one JSON line per scan, overlay PNGs")
     p.add_argument("paths", nargs="+", help="scan files or folders (searched recursively)")
-    p.add_argument("--out", required=True, help="JSON lines file to write")
+    p.add_argument("--out", required=True, help="JSON lines file, written line by line as scans are screened")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the scans --out already holds and screen only the others (after a killed run)",
+    )
     p.add_argument("--overlays", default=None, help="folder for scan | contours | heatmap PNGs")
     p.add_argument(
         "--masks",
         default=None,
         help="folder for each scan's region map: a 16-bit PNG whose pixel values are the region ids "
         "of the JSON line (0 outside regions)",
+    )
+    p.add_argument(
+        "--tdr",
+        default=None,
+        help="folder for each scan's DICOS Threat Detection Report (<name>.tdr.dcm, docs/dicos.md)",
     )
     _model_options(p)
     p.set_defaults(func=_cmd_screen)
@@ -480,50 +505,80 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     _model_options(p)
     p.set_defaults(func=_cmd_bench)
 
+    from screener_gui.cli_settings import add_settings_options
+    from screener_gui.gui.soak import SoakSettings
+
+    p = sub.add_parser(
+        "soak", help="a shift in minutes: bags through the workstation's pipeline thread, memory every N"
+    )
+    add_settings_options(p, SoakSettings)
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")
+    p.set_defaults(func=_cmd_soak)
+
     p = sub.add_parser("train-segmenter", help="train the Mask R-CNN item segmenter on generated bags")
     p.add_argument("--train", required=True, help="generated dataset folder for training")
     p.add_argument("--val", required=True, help="generated dataset folder for validation")
     p.add_argument("--out", required=True, help="run folder: checkpoint.safetensors, segmenter.safetensors")
-    p.add_argument("--backbone", default="lite0", choices=("lite0", "resnet50"))
-    p.add_argument(
-        "--pretrained",
-        default="imagenet",
-        help="'imagenet' (Lite0 package weights), a local torchvision state dict, or 'none'",
-    )
-    p.add_argument("--iterations", type=int, default=3000)
-    p.add_argument("--batch", type=int, default=2)
-    p.add_argument("--lr", type=float, default=0.005)
-    p.add_argument("--validate-every", type=int, default=250)
-    p.add_argument("--validation-scans", type=int, default=60)
-    p.add_argument("--seed", type=int, default=0)
+    add_settings_options(p, SegmenterSettings)
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
-    p.add_argument("--init", default=None, help="start from these segmenter weights (e.g. the shipped model)")
     p.set_defaults(func=_cmd_train_segmenter)
 
-    p = sub.add_parser("export-labels", help="annotated scans (region label files) → a region cache")
+    p = sub.add_parser(
+        "export-labels",
+        help="annotated scans (region label files) → a region cache; a scan whose labels or image "
+        "cannot be used is named and left out, the others are exported (exit status 1)",
+    )
     p.add_argument("paths", nargs="+", help="scan files or folders (searched recursively)")
-    p.add_argument("--out", required=True, help="region cache folder for `screener train`")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="region cache folder for `screener train` (created; a cache there is replaced; an "
+        "existing file is refused)",
+    )
     p.set_defaults(func=_cmd_export_labels)
 
 
 def _cmd_export_labels(args: argparse.Namespace) -> int:
     import sys
 
-    from screener_gui.core.errors import ScanLoadError
-    from screener_gui.core.io import expand_scan_paths
+    from screener_gui.core.errors import ScanLoadError, display_path
+    from screener_gui.core.scan_files import expand_scan_paths
     from screener_gui.core.training.label_export import export_training_set
 
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        print(
+            f"error: --out {display_path(out)} is an existing file; give a folder for the region cache",
+            file=sys.stderr,
+        )
+        return 1
+    skipped: list[tuple[Path, str]] = []
+    paths = expand_scan_paths(args.paths, skipped=skipped)
+    for path, reason in skipped:
+        print(f"skipped {display_path(path)}: {reason}", file=sys.stderr)
     unlabelled: list[Path] = []
+    refused: list[str] = []
+
+    def refuse(path: Path, error: ValueError) -> None:
+        refused.append(str(error))
+        print(f"left out: {error}", file=sys.stderr)
+
     try:
-        cache = export_training_set(expand_scan_paths(args.paths), args.out, on_unlabelled=unlabelled.append)
+        cache = export_training_set(paths, out, on_unlabelled=unlabelled.append, on_error=refuse)
     except (ScanLoadError, ValueError) as exc:  # LabelFileError is a ValueError
         for path in unlabelled:
-            print(f"no labels: {path}")
+            print(f"no labels: {display_path(path)}")
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(
+            f"error: cannot write the region cache {display_path(out)}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
         return 1
     m = cache.meta
     print(f"{len(cache)} regions ({m.anomaly} anomaly, {m.benign} benign) from {m.scans} scans -> {args.out}")
     for path in unlabelled:
-        print(f"no labels: {path}")
-    return 0
+        print(f"no labels: {display_path(path)}")
+    return 1 if refused or skipped else 0

@@ -13,9 +13,16 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hypothesis import settings as hypothesis_settings
 from PIL import Image
 
 from screener_gui.core import rle
+
+# Property-based tests draw the same examples on every run, so a CI result can be reproduced;
+# HYPOTHESIS_PROFILE=explore searches further (run it by hand after changing a loader).
+hypothesis_settings.register_profile("repeatable", max_examples=120, derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", max_examples=3000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +42,13 @@ def tiny_dataset(tmp_path_factory):
         settings=SynthSettings(width_px=480, height_px=384, items_only=True, anomaly_rate=0.9),
     )
     regions = tmp_path_factory.mktemp("tiny_regions")
-    extract_regions(folder, regions, strategy="subcomponent", superpixel_area=1500, workers=1, progress=False)
+    extract_regions(
+        folder,
+        regions,
+        strategy="subcomponent",
+        superpixel_area=1500,
+        workers=1,
+    )
     return folder, regions
 
 
@@ -45,7 +58,12 @@ def tiny_objects(tiny_dataset, tmp_path_factory):
     from screener_gui.core.training.object_cache import extract_objects
 
     folder = tmp_path_factory.mktemp("tiny_objects")
-    return extract_objects(tiny_dataset[0], folder, superpixel_area=1500, workers=1, progress=False)
+    return extract_objects(
+        tiny_dataset[0],
+        folder,
+        superpixel_area=1500,
+        workers=1,
+    )
 
 
 # ---- datasets written file by file ------------------------------------------------------------

@@ -450,14 +450,22 @@ def _scan(folder: Path, image: _Fields, anns: list[_Fields], names: dict[int, tu
             )
         )
     file_name = image.get("file_name", str)
+
+    def inside(key: str) -> Path:
+        """The file ``key`` names, refused when it would lie outside the dataset folder."""
+        relative = Path(image.get(key, str))
+        if relative.is_absolute() or ".." in relative.parts:
+            raise DatasetError(image.path, f"{image.where}.{key} {str(relative)!r} leaves the dataset folder")
+        return folder / relative
+
     return ScanEntry(
         id=image.get("id", int),
         name=Path(file_name).stem,
-        image=folder / file_name,
-        raw_high=folder / image.get("raw_high", str),
-        raw_low=folder / image.get("raw_low", str),
-        objects_mask=folder / image.get("objects_mask", str),
-        anomalies_mask=folder / image.get("anomalies_mask", str),
+        image=inside("file_name"),
+        raw_high=inside("raw_high"),
+        raw_low=inside("raw_low"),
+        objects_mask=inside("objects_mask"),
+        anomalies_mask=inside("anomalies_mask"),
         width=image.get("width", int),
         height=image.get("height", int),
         bag_kind=image.get("bag_kind", str),

@@ -10,10 +10,14 @@ fresh line so the torn bytes never spoil a new record.
 from __future__ import annotations
 
 import json
+import math
 import os
+import stat
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from screener_gui.core.errors import display_path
 
 DECISIONS: tuple[str, ...] = ("clear", "suspect")
 
@@ -65,7 +69,8 @@ class Decision:
         """A decision from a parsed JSON object.
 
         Raises:
-            ValueError: A field is missing, has the wrong type or an invalid value.
+            ValueError: A field is missing, has the wrong type or an invalid value (a bag score
+                outside [0, 1], a time on the bag that is negative or not finite, a negative count).
         """
         if not isinstance(data, dict):
             raise ValueError("a decision must be a JSON object")
@@ -95,8 +100,18 @@ class Decision:
             # bool is an int in Python: only model_alarm may be one.
             if not isinstance(value, kind) or (name != "model_alarm" and isinstance(value, bool)):
                 raise ValueError(f"decision field {name!r} has the wrong type ({type(value).__name__})")
-        fields["bag_score"] = float(fields["bag_score"])
-        fields["seconds_on_bag"] = float(fields["seconds_on_bag"])
+        for name in ("bag_score", "seconds_on_bag"):
+            try:
+                fields[name] = float(fields[name])
+            except OverflowError as exc:  # an integer too large for a float
+                raise ValueError(f"decision field {name!r} is out of range") from exc
+        # Checked on reading only: a decision being logged is never refused for its numbers.
+        if not 0.0 <= fields["bag_score"] <= 1.0:  # also refuses NaN
+            raise ValueError(f"bag_score must be in [0, 1], not {fields['bag_score']!r}")
+        if not (math.isfinite(fields["seconds_on_bag"]) and fields["seconds_on_bag"] >= 0):
+            raise ValueError(f"seconds_on_bag must be finite and >= 0, not {fields['seconds_on_bag']!r}")
+        if fields["objects"] < 0:
+            raise ValueError(f"objects must be >= 0, not {fields['objects']!r}")
         return cls(**fields)
 
 
@@ -111,6 +126,15 @@ class DecisionLogContents:
 
     decisions: tuple[Decision, ...]
     skipped: int
+
+
+class DecisionLogError(OSError):
+    """A decision log that exists but cannot be read; the message names the file and the problem."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"Cannot read decision log {display_path(path)}: {reason}")
 
 
 class DecisionLog:
@@ -151,23 +175,41 @@ class DecisionLog:
 def load_decision_log(path: str | os.PathLike[str]) -> DecisionLogContents:
     """Read a decision log, skipping (and counting) lines that are not a valid decision.
 
-    A missing file is an empty log. Blank lines are ignored and not counted.
+    A missing file is an empty log. Blank lines are ignored and not counted. A line is skipped
+    when it is not UTF-8, not JSON (``NaN`` / ``Infinity`` and nesting too deep included) or not a
+    valid :class:`Decision` (wrong types, a score outside [0, 1]…).
 
     Raises:
-        OSError: The file exists but cannot be read.
+        DecisionLogError: The path exists but is not a regular file (a folder, a FIFO…) or
+            cannot be read. It is an ``OSError``.
     """
     path = Path(path)
-    if not path.exists():
+    try:
+        info = path.stat()
+    except FileNotFoundError:
         return DecisionLogContents((), 0)
+    except OSError as exc:
+        raise DecisionLogError(path, f"it cannot be read ({exc.strerror or exc})") from exc
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise DecisionLogError(path, f"it is {kind}, not a decision log")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DecisionLogError(path, f"it cannot be read ({exc.strerror or exc})") from exc
     decisions, skipped = [], 0
-    for raw in path.read_bytes().split(b"\n"):
+    for raw in data.split(b"\n"):
         if not raw.strip():
             continue
         try:
-            decisions.append(Decision.from_dict(json.loads(raw.decode("utf-8"))))
-        except (UnicodeDecodeError, ValueError):  # JSONDecodeError is a ValueError
+            decisions.append(Decision.from_dict(json.loads(raw.decode("utf-8"), parse_constant=_no_constant)))
+        except (UnicodeDecodeError, ValueError, RecursionError):  # JSONDecodeError is a ValueError
             skipped += 1
     return DecisionLogContents(tuple(decisions), skipped)
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def read_decisions(path: str | os.PathLike[str]) -> list[Decision]:

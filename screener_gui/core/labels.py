@@ -2,32 +2,39 @@
 
 For a scan ``bag.png`` the labels are two files in the same folder:
 
-* ``bag.png.superpixels.png``: the superpixel label map, a 16-bit greyscale PNG (0 = in no
-  superpixel, superpixels 1..n);
+* ``bag.png.<12 hex digits>.superpixels.png``: the superpixel label map, a 16-bit greyscale PNG
+  (0 = in no superpixel, superpixels 1..n), named by the start of its SHA-256;
 * ``bag.png.labels.json``: the objects, each superpixel's model score and label, and the
   annotator's label, plus the SHA-256 of the scan and of the PNG, so labels can never be applied
   to a different scan or a different segmentation by mistake.
 
-Both are written atomically, the PNG first: a crash between the two leaves a JSON whose PNG hash
-no longer matches, which :func:`load_labels` reports instead of loading the wrong regions.
+Both are written atomically, the PNG first. A changed map gets a new name, so a crash between
+the two leaves the previous JSON with the previous map: the labels saved before stay whole. The
+JSON names its map, and maps of earlier saves are removed once the JSON is in place.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import os
+import re
+import stat
+import struct
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from screener_gui.core.atomic import write_bytes_atomic, write_text_atomic
-from screener_gui.core.io import SUPERPIXELS_SUFFIX
+from screener_gui.core.errors import display_path
+from screener_gui.core.io import MAX_PIXELS, SUPERPIXELS_SUFFIX
 from screener_gui.core.png import encode_png
 
 if TYPE_CHECKING:
@@ -37,6 +44,13 @@ FORMAT = "xray-screener region labels"
 FORMAT_VERSION = 1
 LABELS_SUFFIX = ".labels.json"
 _MAX_SUPERPIXELS = 65535  # what a 16-bit PNG can number
+_MAP_TAG = 12  # hex digits of the map's SHA-256 in its file name
+_MAX_OBJECTS = 65535  # object indices and counts; a bag holds a handful
+_MAX_JSON_BYTES = 64 << 20  # 65535 regions take about 6 MB of JSON
+_MAX_MAP_BYTES = 1 << 30  # the largest map (MAX_PIXELS 16-bit pixels) compresses far below this
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# What malformed content can raise while it is read into numbers and arrays; all mean "malformed".
+_MALFORMED = (KeyError, TypeError, ValueError, OverflowError, IndexError)
 
 Box = tuple[int, int, int, int]  # (x0, y0, x1, y1) in scan pixels, end exclusive
 
@@ -47,7 +61,7 @@ class LabelFileError(ValueError):
     def __init__(self, path: object, reason: str) -> None:
         self.path = str(path)
         self.reason = reason
-        super().__init__(f"Cannot use label file {self.path}: {reason}")
+        super().__init__(f"Cannot use label file {display_path(path)}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -127,10 +141,24 @@ def labels_path(scan_path: str | os.PathLike[str]) -> Path:
     return scan_path.with_name(scan_path.name + LABELS_SUFFIX)
 
 
-def superpixels_path(scan_path: str | os.PathLike[str]) -> Path:
-    """The superpixel map of a scan: ``bag.png`` → ``bag.png.superpixels.png``."""
+def superpixels_path(scan_path: str | os.PathLike[str], sha256: str | None = None) -> Path:
+    """The superpixel map of a scan: ``bag.png`` → ``bag.png.superpixels.png``, or given the map's
+    SHA-256 the name :func:`save_labels` writes, ``bag.png.<12 hex digits>.superpixels.png``."""
     scan_path = Path(scan_path)
-    return scan_path.with_name(scan_path.name + SUPERPIXELS_SUFFIX)
+    tag = f".{sha256[:_MAP_TAG]}" if sha256 else ""
+    return scan_path.with_name(scan_path.name + tag + SUPERPIXELS_SUFFIX)
+
+
+def _remove_other_maps(scan_path: Path, keep: Path) -> None:
+    """Delete the scan's superpixel maps other than ``keep`` (those of earlier saves)."""
+    own = re.compile(
+        re.escape(scan_path.name) + rf"(\.[0-9a-f]{{{_MAP_TAG}}})?" + re.escape(SUPERPIXELS_SUFFIX)
+    )
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(scan_path.parent):
+            if entry.name != keep.name and own.fullmatch(entry.name):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
 
 def is_label_file(path: str | os.PathLike[str]) -> bool:
@@ -179,7 +207,8 @@ def labels_from_result(result: ScreeningResult, scan_name: str, scan_sha256: str
 
 
 def save_labels(scan_path: str | os.PathLike[str], labels: RegionLabels) -> Path:
-    """Write a scan's label files next to it (the PNG, then the JSON, each atomically).
+    """Write a scan's label files next to it (the PNG, then the JSON, each atomically; then the
+    maps of earlier saves are removed).
 
     Returns:
         The path of the JSON file.
@@ -190,8 +219,11 @@ def save_labels(scan_path: str | os.PathLike[str], labels: RegionLabels) -> Path
     """
     if labels.count > _MAX_SUPERPIXELS:
         raise ValueError(f"{labels.count} superpixels do not fit a 16-bit label map")
-    png_path, json_path = superpixels_path(scan_path), labels_path(scan_path)
     png = encode_png(labels.superpixels.astype(np.uint16), compress_level=6)
+    digest = hashlib.sha256(png).hexdigest()
+    # A new map gets a new name, so until the JSON is replaced the old JSON and its map still
+    # agree: a save killed half-way leaves the previous labels whole, never a torn pair.
+    png_path, json_path = superpixels_path(scan_path, digest), labels_path(scan_path)
     height, width = labels.shape
     document = {
         "format": FORMAT,
@@ -201,7 +233,7 @@ def save_labels(scan_path: str | os.PathLike[str], labels: RegionLabels) -> Path
         "height": height,
         "width": width,
         "superpixels_png": png_path.name,
-        "superpixels_sha256": hashlib.sha256(png).hexdigest(),
+        "superpixels_sha256": digest,
         "threshold": float(labels.threshold),
         "objects": [
             {"index": o.index, "category": o.category, "box_xyxy": list(o.box_xyxy)} for o in labels.objects
@@ -220,24 +252,32 @@ def save_labels(scan_path: str | os.PathLike[str], labels: RegionLabels) -> Path
     }
     write_bytes_atomic(png_path, png)
     write_text_atomic(json_path, json.dumps(document, indent=1) + "\n")
+    _remove_other_maps(Path(scan_path), png_path)
     return json_path
 
 
 def load_labels(scan_path: str | os.PathLike[str]) -> RegionLabels:
     """Read a scan's label files and check them against each other and against the scan.
 
+    Nothing in the files is trusted: sizes, ids, indices, scores and the map's header are checked
+    before they are used, so a damaged or hostile file gives a :class:`LabelFileError`, never
+    another exception, a hang (a FIFO) or a huge allocation.
+
     Raises:
-        LabelFileError: The JSON is missing or not valid JSON, has another format or version,
-            lacks a field; its PNG is missing, altered (SHA-256) or of another size; its region
-            ids are not 1..n; a label is not 0 / 1; or the scan file's SHA-256 differs from the
-            recorded one (the labels belong to another scan).
+        LabelFileError: The JSON is missing, not a regular file, too large or not valid JSON
+            (``NaN`` / ``Infinity`` included, or nested too deeply), has another format or version,
+            lacks a field or has one out of range; its PNG is missing, altered (SHA-256), not a
+            16-bit grey PNG or of another size; its region ids are not 1..n; a label is not 0 / 1;
+            or the scan file's SHA-256 differs from the recorded one (the labels belong to
+            another scan).
     """
     json_path = labels_path(scan_path)
-    if not json_path.is_file():
-        raise LabelFileError(json_path, "the file does not exist")
+    text = _read_limited(json_path, json_path, "the file", _MAX_JSON_BYTES).decode("utf-8", "replace")
     try:
-        document = json.loads(json_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        document = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError as exc:
+        raise LabelFileError(json_path, "it is not readable JSON (it is nested too deeply)") from exc
+    except ValueError as exc:  # JSONDecodeError, and the constants refused
         raise LabelFileError(json_path, f"it is not readable JSON ({exc})") from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise LabelFileError(json_path, f"it is not an {FORMAT!r} file")
@@ -250,21 +290,83 @@ def load_labels(scan_path: str | os.PathLike[str]) -> RegionLabels:
         return _parse(Path(scan_path), json_path, document)
     except LabelFileError:
         raise
-    except (KeyError, TypeError, ValueError) as exc:
+    except _MALFORMED as exc:
         detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
         raise LabelFileError(json_path, f"it is malformed ({detail})") from exc
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _read_limited(json_path: Path, path: Path, what: str, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (checked before it is opened)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError as exc:
+        reason = (
+            "the file does not exist"
+            if path == json_path
+            else f"{what} {display_path(path.name)} cannot be read (it does not exist)"
+        )
+        raise LabelFileError(json_path, reason) from exc
+    except (OSError, ValueError) as exc:
+        raise LabelFileError(json_path, f"{what} {display_path(path.name)} cannot be read ({exc})") from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise LabelFileError(json_path, f"{what} {display_path(path.name)} is not a regular file")
+    if info.st_size > limit:
+        raise LabelFileError(
+            json_path,
+            f"{what} {display_path(path.name)} is too large ({info.st_size:,} bytes; limit {limit:,})",
+        )
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise LabelFileError(json_path, f"{what} {display_path(path.name)} cannot be read ({exc})") from exc
+
+
+def _int(value: object, name: str, low: int, high: int) -> int:
+    """A whole number in [low, high] (JSON floats such as 3.0 accepted, bools not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} {value!r} is not a whole number")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"{name} {value!r} is not a whole number")
+    if not low <= value <= high:
+        raise ValueError(f"{name} {value!r} is outside {low}..{high}")
+    return int(value)
+
+
+def _unit(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} {value!r} is not a number in [0, 1]")
+    return float(value)
 
 
 def _parse(scan_path: Path, json_path: Path, doc: dict) -> RegionLabels:
     recorded = doc["scan_sha256"]
     if recorded is not None and not isinstance(recorded, str):
         raise LabelFileError(json_path, "its scan_sha256 is neither a hex string nor null")
+    height, width = _int(doc["height"], "height", 1, MAX_PIXELS), _int(doc["width"], "width", 1, MAX_PIXELS)
+    if height * width > MAX_PIXELS:
+        raise LabelFileError(
+            json_path, f"its map size {width}x{height} is too large (the limit is {MAX_PIXELS:,} pixels)"
+        )
+    regions = doc["regions"]
+    if not isinstance(regions, list) or len(regions) > _MAX_SUPERPIXELS:
+        raise LabelFileError(json_path, f"its regions are not a list of at most {_MAX_SUPERPIXELS}")
+    objects_doc = doc["objects"]
+    if not isinstance(objects_doc, list) or len(objects_doc) > _MAX_OBJECTS:
+        raise LabelFileError(json_path, f"its objects are not a list of at most {_MAX_OBJECTS}")
     actual = file_sha256(scan_path)
     if recorded is not None and actual is not None and actual != recorded:
-        raise LabelFileError(json_path, f"it does not match its scan: {scan_path.name} has changed")
-    superpixels = _read_map(json_path, json_path.with_name(str(doc["superpixels_png"])), doc)
-    regions = doc["regions"]
-    ids = [int(r["id"]) for r in regions]
+        raise LabelFileError(
+            json_path, f"it does not match its scan: {display_path(scan_path.name)} has changed"
+        )
+    name = doc["superpixels_png"]
+    if not isinstance(name, str):
+        raise ValueError(f"superpixels_png {name!r} is not a file name")
+    superpixels = _read_map(json_path, json_path.with_name(name), doc, (height, width))
+    ids = [_int(r["id"], "region id", 1, _MAX_SUPERPIXELS) for r in regions]
     if ids != list(range(1, len(regions) + 1)):
         raise LabelFileError(json_path, f"its region ids are not 1..{len(regions)} in order")
     labels = [r["label"] for r in regions]
@@ -277,42 +379,66 @@ def _parse(scan_path: Path, json_path: Path, doc: dict) -> RegionLabels:
             json_path, f"the map holds superpixel {found} but only {len(regions)} are listed"
         )
     objects = tuple(
-        LabelledObject(int(o["index"]), str(o["category"]), _box(o["box_xyxy"])) for o in doc["objects"]
+        LabelledObject(
+            _int(o["index"], "object index", 0, _MAX_OBJECTS - 1), str(o["category"]), _box(o["box_xyxy"])
+        )
+        for o in objects_doc
     )
     return RegionLabels(
         scan_name=str(doc["scan"]),
         scan_sha256=recorded,
         superpixels=superpixels,
-        object_of=np.array([-1, *(int(r["object"]) for r in regions)], np.int32),
-        model_scores=np.array([float(r["model_score"]) for r in regions], np.float32),
+        object_of=np.array(
+            [-1, *(_int(r["object"], "region object", 0, _MAX_OBJECTS - 1) for r in regions)], np.int32
+        ),
+        model_scores=np.array([_unit(r["model_score"], "model_score") for r in regions], np.float32),
         model_labels=model_labels,
         labels=labels,
-        threshold=float(doc["threshold"]),
+        threshold=_unit(doc["threshold"], "threshold"),
         objects=objects,
     )
 
 
 def _box(values: object) -> Box:
-    box = tuple(int(v) for v in values)  # TypeError / ValueError: reported as malformed
+    if not isinstance(values, list):
+        raise ValueError(f"box_xyxy {values!r} is not a list of 4 numbers")
+    box = tuple(_int(v, "box_xyxy value", 0, MAX_PIXELS) for v in values)
     if len(box) != 4:
         raise ValueError(f"box_xyxy needs 4 numbers, got {len(box)}")
     return box
 
 
-def _read_map(json_path: Path, png_path: Path, doc: dict) -> np.ndarray:
-    """The superpixel PNG named by the JSON, checked by hash and size, as int32 (H, W)."""
-    try:
-        data = png_path.read_bytes()
-    except OSError as exc:
-        raise LabelFileError(json_path, f"its superpixel map {png_path.name} cannot be read ({exc})") from exc
+def _read_map(json_path: Path, png_path: Path, doc: dict, expected: tuple[int, int]) -> np.ndarray:
+    """The superpixel PNG named by the JSON, checked by hash, header and size, as int32 (H, W)."""
+    data = _read_limited(json_path, png_path, "its superpixel map", _MAX_MAP_BYTES)
     if hashlib.sha256(data).hexdigest() != doc["superpixels_sha256"]:
-        raise LabelFileError(json_path, f"its superpixel map {png_path.name} has changed (SHA-256 differs)")
+        raise LabelFileError(
+            json_path, f"its superpixel map {display_path(png_path.name)} has changed (SHA-256 differs)"
+        )
+    # The header is read before anything is decoded: the map must be the size the JSON says.
+    if len(data) < 33 or not data.startswith(_PNG_SIGNATURE) or data[12:16] != b"IHDR":
+        raise LabelFileError(json_path, f"its superpixel map {display_path(png_path.name)} is not a PNG")
+    width, height = struct.unpack(">II", data[16:24])
+    if (height, width) != expected:
+        raise LabelFileError(
+            json_path,
+            f"its superpixel map is {(height, width)}, the labels are for {expected} (height, width)",
+        )
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            values = np.asarray(image)
-    except (OSError, UnidentifiedImageError) as exc:
-        raise LabelFileError(json_path, f"its superpixel map {png_path.name} is not a PNG ({exc})") from exc
-    expected = (int(doc["height"]), int(doc["width"]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is checked above
+            with Image.open(io.BytesIO(data)) as image:
+                if image.mode not in ("I;16", "I;16B", "L", "I"):
+                    raise LabelFileError(
+                        json_path, f"its superpixel map is a {image.mode} image, not 16-bit grey"
+                    )
+                values = np.asarray(image)
+    except LabelFileError:
+        raise
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, MemoryError) as exc:
+        raise LabelFileError(
+            json_path, f"its superpixel map {display_path(png_path.name)} is not a readable PNG ({exc})"
+        ) from exc
     if values.ndim != 2 or values.shape != expected:
         raise LabelFileError(
             json_path, f"its superpixel map is {values.shape}, the labels are for {expected} (height, width)"

@@ -17,8 +17,9 @@ from scipy.stats import wasserstein_distance
 
 from screener_gui.core.errors import ScanLoadError
 from screener_gui.core.false_colour import MaterialClass
-from screener_gui.core.io import find_scans, load_scan
+from screener_gui.core.io import load_scan
 from screener_gui.core.rgb_materials import attenuation_from_rgb, classify_rgb
+from screener_gui.core.scan_files import find_scans
 
 HISTOGRAM_EDGES = np.linspace(0.0, 6.0, 25)  # attenuation bins, -ln T units
 _CLASSES = (MaterialClass.ORGANIC, MaterialClass.INORGANIC, MaterialClass.METAL, MaterialClass.DENSE)

@@ -11,8 +11,10 @@ Whatever is wrong with a file comes back as a :class:`WeightsError` naming the f
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 import struct
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +26,7 @@ from safetensors.torch import save as serialise_safetensors
 from torch import Tensor, nn
 
 from screener_gui.core.atomic import write_bytes_atomic
+from screener_gui.core.errors import WeightsError
 
 FORMAT_VERSION = 1
 CHECKPOINT_KIND = "checkpoint"  # metadata["kind"] of the files written by save_checkpoint
@@ -35,15 +38,6 @@ _ZIP_MAGIC = b"PK\x03\x04"  # torch.save since PyTorch 1.6: a zip archive holdin
 _PICKLE_PROTOCOLS = (2, 3, 4, 5)  # b"\x80" then the protocol number opens a binary pickle
 _LISTED = 5  # keys named in a "does not fit this model" message
 _READ_ERRORS = (SafetensorError, OSError, ValueError, RuntimeError)
-
-
-class WeightsError(ValueError):
-    """A weights or checkpoint file cannot be used; ``str()`` is ``"{path}: {reason}"``."""
-
-    def __init__(self, path: object, reason: str) -> None:
-        self.path = str(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
 
 
 def save_weights(
@@ -89,12 +83,19 @@ def load_weights(
 
     Raises:
         WeightsError: Missing, a folder, empty, a pickle-based PyTorch file, truncated or corrupt,
-            no screener metadata, a newer format version, or another kind.
+            no screener metadata, a newer format version, another kind, or a tensor holding NaN
+            or infinite values (a model with them scores every bag NaN).
     """
     path = Path(path)
     tensors, metadata = _read(path)
     _check_kind(path, metadata, kind)
-    return {name: t.float() if t.is_floating_point() else t for name, t in tensors.items()}, metadata
+    loaded = {name: t.float() if t.is_floating_point() else t for name, t in tensors.items()}
+    broken = [name for name, t in loaded.items() if t.is_floating_point() and not bool(t.isfinite().all())]
+    if broken:
+        raise WeightsError(
+            path, f"its tensors {_listing(broken)} hold NaN or infinite values; the file is corrupt"
+        )
+    return loaded, metadata
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -280,12 +281,16 @@ def _read(path: Path) -> tuple[dict[str, Tensor], dict[str, Any]]:
 
 def _read_header(path: Path) -> dict[str, Any]:
     """The safetensors JSON header, after checking the file is safetensors and not truncated."""
-    if not path.exists():
-        raise WeightsError(path, "the file does not exist")
-    if path.is_dir():
-        raise WeightsError(path, "it is a folder, not a weights file")
     try:
-        size = path.stat().st_size
+        info = path.stat()  # a stat, never an open, before the type is known: a FIFO blocks an open
+    except OSError as exc:
+        raise WeightsError(path, _stat_problem(exc)) from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise WeightsError(path, "it is a folder, not a weights file")
+    if not stat.S_ISREG(info.st_mode):
+        raise WeightsError(path, "it is not a regular file (a FIFO, socket or device)")
+    try:
+        size = info.st_size
         with path.open("rb") as handle:
             start = handle.read(9)
             length = struct.unpack("<Q", start[:8])[0] if len(start) == 9 else 0
@@ -299,7 +304,7 @@ def _read_header(path: Path) -> dict[str, Any]:
         raise WeightsError(path, _not_safetensors_reason(start, length, size))
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise WeightsError(
             path, f"its safetensors header is not valid JSON ({exc}); the file is corrupt"
         ) from exc
@@ -313,6 +318,14 @@ def _read_header(path: Path) -> dict[str, Any]:
             f"the file is truncated: its tensors need {needed:,} bytes of data, only {present:,} are there",
         )
     return header
+
+
+def _stat_problem(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "it is a symlink loop (a link that leads, through links, back to itself)"
+    if exc.errno == errno.ENOENT:
+        return "the file does not exist"
+    return f"the file cannot be read ({exc.strerror or exc})"
 
 
 def _not_safetensors_reason(start: bytes, length: int, size: int) -> str:
@@ -355,7 +368,7 @@ def _screener_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
         )
     try:
         version = int(stored.get(_VERSION_KEY, ""))
-    except ValueError as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise WeightsError(path, f"its format version {stored.get(_VERSION_KEY)!r} is not a number") from exc
     if version > FORMAT_VERSION:
         raise WeightsError(
@@ -367,7 +380,7 @@ def _screener_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
         raise WeightsError(path, f"its format version {version} is not valid; the file is corrupt")
     try:
         metadata = json.loads(stored[_METADATA_KEY])
-    except (TypeError, json.JSONDecodeError) as exc:
+    except (TypeError, json.JSONDecodeError, RecursionError) as exc:
         raise WeightsError(path, f"its screener metadata is not valid JSON ({exc})") from exc
     if not isinstance(metadata, dict):
         raise WeightsError(path, "its screener metadata is not a JSON object")

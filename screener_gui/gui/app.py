@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         load_screener=load,
     )
     window.note_detector_mode(mode)
-    window.statusBar().showMessage(f"decisions are logged to {decision_log}", 15000)
+    window.statusBar().showMessage(f"decisions are logged to {decision_log} (File ▸ Log files…)", 15000)
     if args.device:
         window.prefs.device = args.device
     if args.mode:

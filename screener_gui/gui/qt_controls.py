@@ -3,6 +3,7 @@ queue rows."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -39,13 +40,29 @@ def legend_html(palette: str) -> str:
     )
 
 
+def idle_text(simulating: bool, watching: str | None = None) -> str:
+    """The banner with no bag on screen: what is running, and the keys that change it."""
+    if simulating:
+        return "Waiting for bags — the simulated scanner is running (Ctrl+M stops it)"
+    if watching:
+        return f"Waiting for bags — watching {watching} · Simulated scanner: Ctrl+M · Open: Ctrl+O"
+    return "Waiting for bags — start the simulated scanner (Ctrl+M) or open scans (Ctrl+O)"
+
+
 class Banner(QLabel):
     """What the model says about the bag on screen, before the operator decides."""
 
     def __init__(self) -> None:
-        super().__init__("Waiting for bags — File ▸ Simulated scanner (Ctrl+M) or Open (Ctrl+O)")
+        super().__init__(idle_text(False))
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)
         self.setStyleSheet(IDLE_STYLE)
+
+    def show_idle(self, simulating: bool, watching: str | None = None) -> None:
+        """No bag on screen yet: say what is running and how to start or stop it."""
+        self.setText(idle_text(simulating, watching))
+        self.setStyleSheet(IDLE_STYLE)
+        self.setToolTip("")
 
     def show_entry(self, entry: Entry) -> None:
         result = entry.result
@@ -84,6 +101,17 @@ def queue_row(entry: Entry) -> str:
     seconds = f", {entry.seconds:.1f} s" if entry.seconds is not None else ""
     name = Path(entry.source).name if "/" in entry.source else entry.source
     return f"{mark} | {alarm} | {name} ({entry.latency_ms:.0f} ms{seconds})"
+
+
+def breakable(text: str) -> str:
+    """``text`` with invisible break points (zero-width spaces) after ``_ - . /``, so a long file
+    name wraps in a narrow panel instead of being cut at its edge."""
+    return re.sub(r"([_\-./\\])", "\\1\u200b", text)
+
+
+def queue_tooltip(entry: Entry) -> str:
+    """The whole story of a queue row: the full source, the row, the score."""
+    return f"{entry.source}\n{queue_row(entry)}\n{score_text(entry.result)}"
 
 
 class Toolbar(QToolBar):

@@ -5,7 +5,9 @@ are screened on :class:`~screener_gui.gui.qt_worker.PipelineThread`, queue up in
 :class:`~screener_gui.core.review.ReviewQueue` and are drawn by the viewer. Modes change what
 the panels show and what a click does; every key works in every mode. The detector mode (dense
 or the paper's) is switched from the Pipeline menu; given a way to load screeners, the window
-swaps the pipeline's models at once.
+swaps the pipeline's models at once. Problems of any kind go to
+:class:`~screener_gui.gui.qt_problems.Problems` (error rows, the error log); the workstation
+keeps running through all of them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,17 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QListWidget, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QVBoxLayout,
+    QWidget,
+)
 
 from screener_gui.core.decisions import Decision, DecisionLog, utc_timestamp
 from screener_gui.core.enhance import ENHANCEMENTS
@@ -25,10 +37,14 @@ from screener_gui.core.pipeline.layers import display_layers, region_contours
 from screener_gui.core.pipeline.overlay import PALETTES, contour_layer
 from screener_gui.core.pipeline.screen import BELOW_ALARM, Screener
 from screener_gui.core.review import Entry, ReviewQueue
-from screener_gui.core.training.label_export import export_training_set
+from screener_gui.gui.error_log import error_log_path, plain_reason
 from screener_gui.gui.qt_annotations import Annotations
-from screener_gui.gui.qt_controls import Banner, Toolbar, contour_legend, queue_row
+from screener_gui.gui.qt_annotator import AnnotatorActions
+from screener_gui.gui.qt_controls import Banner, Toolbar, breakable, contour_legend, queue_row, queue_tooltip
+from screener_gui.gui.qt_export import Exporter
 from screener_gui.gui.qt_menus import DETECTOR_MODES, MODES, install_menus
+from screener_gui.gui.qt_problems import Problems
+from screener_gui.gui.qt_recovery import RecoveryBox
 from screener_gui.gui.qt_regions import RegionPanel
 from screener_gui.gui.qt_sources import Sources
 from screener_gui.gui.qt_viewer import ScanViewer
@@ -36,7 +52,7 @@ from screener_gui.gui.qt_worker import PipelineThread, Screened
 from screener_gui.gui.settings import load_preferences, save_preferences
 
 
-class MainWindow(QMainWindow):
+class MainWindow(AnnotatorActions, QMainWindow):
     """Signals: ``shown(source)`` once a bag and its overlays are on screen; ``decided(Decision)``
     after a decision is logged; ``labels_changed()`` after an annotator's edit, undo or redo.
 
@@ -68,10 +84,11 @@ class MainWindow(QMainWindow):
         self.review = ReviewQueue()
         self.log = DecisionLog(decision_log)
         self.annotations = Annotations(Path(self.prefs.annotation_folder or annotation_folder))
-        self.sources = Sources(pipeline, self)
+        self.sources = Sources(pipeline, waiting=lambda: self.review.waiting, parent=self)
+        self.exporter = Exporter(self)
         self.enhancement = ""  # "" = the scan as rendered
-        self.errors: list[str] = []  # "source: message" of each scan that could not be screened
-        self._error_rows: list[str] = []
+        self.unlogged: list[Decision] = []  # decisions the log could not take yet (a full disk)
+        self.recovery_box: RecoveryBox | None = None
 
         self.viewer = ScanViewer()
         self.banner = Banner()
@@ -83,6 +100,11 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.queue_list = QListWidget()
+        # Long file names and error messages wrap instead of being cut at the panel's edge.
+        self.queue_list.setWordWrap(True)
+        self.queue_list.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.queue_list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.queue_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.queue_list.currentRowChanged.connect(self._queue_row_picked)
         self.queue_dock = self._dock("Queue", self.queue_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.regions = RegionPanel()
@@ -101,6 +123,8 @@ class MainWindow(QMainWindow):
         self.clock_label = QLabel()
         for label in (self.clock_label, self.device_label, self.latency_label, self.waiting_label):
             self.statusBar().addPermanentWidget(label)
+        self.problems = Problems(self, self.log.path, error_log_path(self.log.path))
+        self.problems.changed.connect(self._refresh_queue)
         self.clock = QTimer(self)  # time on the bag, as the operator sees it tick
         self.clock.timeout.connect(self._tick)
         self.clock.start(500)
@@ -111,7 +135,11 @@ class MainWindow(QMainWindow):
         self.pipeline.ready.connect(self._pipeline_ready)
         self.pipeline.load_failed.connect(self._pipeline_not_loaded)
         self.pipeline.pending_changed.connect(lambda _n: self._update_status())
-        self.sources.problem.connect(lambda message: self.statusBar().showMessage(message, 10000))
+        self.sources.problem.connect(self.problems.report)
+        self.sources.notice.connect(lambda message: self.statusBar().showMessage(message, 15000))
+        self.sources.changed.connect(self._update_status)
+        self.sources.changed.connect(self._refresh_queue)
+        self.exporter.finished.connect(self._export_finished)
         self.viewer.hovered.connect(self._hovered)
         self.viewer.clicked.connect(self._clicked)
         for name, on in (
@@ -193,13 +221,17 @@ class MainWindow(QMainWindow):
         self._refresh_queue()
         if shown:
             self._show_current()
+        self.sources.feed()
         self._update_status()
 
     def _failed(self, _job_id: int, source: str, message: str) -> None:
-        self.errors.append(f"{source}: {message}")
-        self._error_rows.append(f"✗ {Path(source).name}: {message}")
-        self._refresh_queue()
-        self.statusBar().showMessage(f"could not screen {source}: {message}", 15000)
+        self.problems.report(source, f"not screened: {message}")
+        self.sources.feed()
+
+    @property
+    def errors(self) -> list[str]:
+        """ "source: message" of the latest problems (all of them are in the error log)."""
+        return self.problems.messages
 
     def _show_current(self, *, reset_view: bool = True) -> None:
         entry = self.review.current
@@ -226,6 +258,7 @@ class MainWindow(QMainWindow):
             self.viewer.set_layer("contours", entry.layers.contours)
             self.regions.show_result(entry.result)
             return
+        self._tell_about_labels(entry)
         labels, superpixels = session.labels, session.superpixels
         if np.array_equal(superpixels, entry.result.superpixels.labels):
             # Regions the annotator has not relabelled keep the model's colours (below the alarm
@@ -242,10 +275,15 @@ class MainWindow(QMainWindow):
     def _refresh_queue(self) -> None:
         self.queue_list.blockSignals(True)
         self.queue_list.clear()
-        for entry in self.review.entries:
-            self.queue_list.addItem(queue_row(entry))
-        for text in self._error_rows[-20:]:  # below the bags: rows past them select nothing
-            self.queue_list.addItem(text)
+        rows = [(queue_row(entry), queue_tooltip(entry)) for entry in self.review.entries]
+        paused = self.sources.pause_reason
+        if paused:  # below the bags: rows past them select nothing
+            rows.append((f"⚠ {paused}", "New scans are taken again as soon as you decide on a bag"))
+        rows.extend(self.problems.rows)
+        for text, tip in rows:
+            item = QListWidgetItem(breakable(text))
+            item.setToolTip(tip)
+            self.queue_list.addItem(item)
         self.queue_list.blockSignals(False)
         self._select_queue_row()
 
@@ -268,7 +306,23 @@ class MainWindow(QMainWindow):
             self.clock_label.setText(f"{entry.decision} after {entry.seconds:.1f} s")
 
     def _update_status(self) -> None:
-        self.waiting_label.setText(f"{self.review.waiting} waiting, {self.pipeline.pending} screening")
+        text = f"{self.review.waiting} waiting, {self.pipeline.pending} screening"
+        paused = self.sources.pause_reason
+        if self.unlogged:
+            text += f" · {len(self.unlogged)} decision(s) NOT logged yet"
+        if paused:
+            text += f" · {paused}"
+        self.waiting_label.setText(text)
+        self.waiting_label.setStyleSheet("color:#b00000;font-weight:bold;" if paused or self.unlogged else "")
+        if self.review.current is None:
+            self.banner.show_idle(self.sources.simulating, self._watching())
+
+    def _watching(self) -> str | None:
+        watcher = self.sources.watcher
+        if watcher is None:
+            return None
+        problem = self.sources.watch_problem
+        return f"{watcher.folder}" + (" (the folder is missing!)" if problem else "")
 
     # ---- operator ---------------------------------------------------------------------------
     def decide(self, decision: str) -> None:
@@ -287,17 +341,32 @@ class MainWindow(QMainWindow):
             seconds_on_bag=round(float(entry.seconds or 0.0), 3),
             objects=len(entry.result.objects),
         )
-        try:
-            self.log.append(record)
-        except OSError as exc:
-            self.statusBar().showMessage(f"DECISION NOT LOGGED: {exc}", 0)
+        self.unlogged.append(record)
+        self._write_unlogged()
         self._refresh_queue()
         if self.review.index != before:
             self._show_current()
         else:  # nothing waiting: the decided bag stays, its banner says what was decided
             self.banner.show_entry(entry)
+        self.sources.feed()
         self._update_status()
         self.decided.emit(record)
+
+    def _write_unlogged(self) -> None:
+        """Log the decisions not yet logged, oldest first; those the log cannot take (a full
+        disk) stay in memory and are written with the next decision or on closing."""
+        while self.unlogged:
+            try:
+                self.log.append(self.unlogged[0])
+            except (OSError, ValueError) as exc:
+                count = len(self.unlogged)
+                self.problems.report(
+                    str(self.log.path),
+                    f"{count} decision{'s' if count > 1 else ''} NOT logged yet: {plain_reason(exc)}. "
+                    "They are kept and written with the next decision",
+                )
+                return
+            self.unlogged.pop(0)
 
     def step(self, offset: int) -> None:
         self._save_unsaved_labels()
@@ -340,8 +409,7 @@ class MainWindow(QMainWindow):
             session = self.annotations.session(entry)
             if session is not None and session.region_at(y, x) > 0:
                 session.flip(session.region_at(y, x))
-                self._draw_labels()
-                self.labels_changed.emit()
+                self._labels_edited(session)
             return
         sp = entry.result.superpixels
         if sp is not None and sp.labels[y, x] > 0:
@@ -349,59 +417,6 @@ class MainWindow(QMainWindow):
             self.regions.set_level("subcomponent")
             self.regions.select(index)
             self._region_picked("subcomponent", index)
-
-    # ---- annotator --------------------------------------------------------------------------
-    def undo(self) -> None:
-        self._edit(lambda session: session.undo())
-
-    def redo(self) -> None:
-        self._edit(lambda session: session.redo())
-
-    def _edit(self, change) -> None:
-        entry = self.review.current
-        session = self.annotations.session(entry) if entry is not None else None
-        if session is not None and change(session) is not None:
-            self._draw_labels()
-            self.labels_changed.emit()
-
-    def save_labels(self) -> Path | None:
-        entry = self.review.current
-        if entry is None:
-            return None
-        try:
-            path = self.annotations.save(entry)
-        except (OSError, ValueError) as exc:
-            self.statusBar().showMessage(f"labels not saved: {exc}", 15000)
-            return None
-        self.statusBar().showMessage(f"labels saved: {path}", 8000)
-        return path
-
-    def _save_unsaved_labels(self) -> None:
-        written, problems = self.annotations.save_unsaved()
-        if problems:
-            self.statusBar().showMessage("labels NOT saved: " + "; ".join(problems), 0)
-        elif written:
-            self.statusBar().showMessage(f"labels saved: {', '.join(str(p) for p in written)}", 8000)
-
-    def export_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export training set to")
-        if folder:
-            self.export_labels(Path(folder))
-
-    def export_labels(self, out_dir: Path) -> None:
-        scans = self.annotations.saved_scans
-        if not scans:
-            self.statusBar().showMessage("no saved labels to export yet (Ctrl+S saves a bag's labels)", 10000)
-            return
-        try:
-            cache = export_training_set(scans, out_dir)
-        except (OSError, ValueError) as exc:
-            self.statusBar().showMessage(f"export failed: {exc}", 15000)
-            return
-        self.statusBar().showMessage(
-            f"exported {cache.meta.anomaly} anomaly and {cache.meta.benign} benign regions to {out_dir}",
-            15000,
-        )
 
     # ---- sources ----------------------------------------------------------------------------
     def open_files_dialog(self) -> None:
@@ -430,13 +445,16 @@ class MainWindow(QMainWindow):
         self.simulate(not self.sources.simulating)
 
     def simulate(self, on: bool) -> None:
-        self.sources.simulate(on, belt_seconds=self.prefs.belt_seconds, waiting=lambda: self.review.waiting)
+        self.sources.simulate(on, belt_seconds=self.prefs.belt_seconds)
         self.simulate_action.setChecked(on)
+        self._update_status()
 
     def cancel_queued(self) -> None:
-        """Drop the scans still waiting for the pipeline (the one running finishes)."""
+        """Drop the scans still waiting for the pipeline, and those held back (the one running
+        finishes)."""
         self.pipeline.cancel_pending()
-        self.statusBar().showMessage("queued scans cancelled", 5000)
+        held = self.sources.drop_held()
+        self.statusBar().showMessage(f"queued scans cancelled ({held} held back dropped too)", 5000)
 
     def set_device(self, device: str) -> None:
         self.prefs.device = device
@@ -471,12 +489,14 @@ class MainWindow(QMainWindow):
     def _pipeline_not_loaded(self, message: str) -> None:
         self.device_label.setText("models not loaded")
         self.device_label.setToolTip(message)
-        self.statusBar().showMessage(message, 15000)
+        self.problems.report("models", f"{message}. Pick another detector in Pipeline ▸ Detector")
 
     # ---- closing ----------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
         self.sources.simulate(False)
         self.sources.watch(None)
+        self.exporter.stop()
+        self._write_unlogged()
         self._save_unsaved_labels()
         save_preferences(self.store, self.prefs)
         self.pipeline.stop()

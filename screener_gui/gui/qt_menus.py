@@ -23,6 +23,8 @@ def install_menus(window) -> None:
     _action(window, menu, "Save labels", QKeySequence.StandardKey.Save, window.save_labels)
     _action(window, menu, "Export training set…", "Ctrl+E", window.export_dialog)
     menu.addSeparator()
+    window.log_files_action = _action(window, menu, "Log files…", "Ctrl+L", window.problems.show_locations)
+    menu.addSeparator()
     _action(window, menu, "Quit", QKeySequence.StandardKey.Quit, window.close)
 
     menu = window.menuBar().addMenu("&Decide")

@@ -18,13 +18,24 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from screener_gui.core.errors import ScanLoadError
 from screener_gui.core.pipeline.layers import DisplayLayers, display_layers
 from screener_gui.core.pipeline.screen import Screener, ScreeningResult
 from screener_gui.core.scan import Scan
 
-# Exceptions a job reports instead of crashing the thread: bad files and data, missing or wrong
-# model weights, and the torch / numpy errors a malformed input can raise deep in the pipeline.
+# Exceptions of bad files and data, missing or wrong model weights, and the torch / numpy errors a
+# malformed input can raise deep in the pipeline: reported with their own message.
 JOB_ERRORS = (OSError, ValueError, RuntimeError, MemoryError, IndexError, KeyError, TypeError)
+
+
+def job_error_text(exc: Exception) -> str:
+    """The message a failed job reports: the error's own for the expected kinds, else a plain
+    "the pipeline failed" (a bug), with the error, so the operator knows the bag was not screened."""
+    if isinstance(exc, ScanLoadError):  # already plain words naming the file and the problem
+        return exc.reason
+    if isinstance(exc, JOB_ERRORS):
+        return f"{type(exc).__name__}: {exc}"
+    return f"the pipeline failed on this scan ({type(exc).__name__}: {exc})"
 
 
 @dataclass(frozen=True)
@@ -84,9 +95,9 @@ class _Worker(QObject):
             scan = job.load()
             result = screener.screen(scan)
             layers = display_layers(result, palette=self._owner.palette)
-        except JOB_ERRORS as exc:
+        except Exception as exc:  # a slot must not raise: the job is reported, the thread goes on
             self._owner._done(job.id)
-            self.failed.emit(job.id, job.source, f"{type(exc).__name__}: {exc}")
+            self.failed.emit(job.id, job.source, job_error_text(exc))
             return
         latency = 1000.0 * (time.monotonic() - job.submitted)
         self._owner._done(job.id)
@@ -107,7 +118,7 @@ class _Worker(QObject):
                 raise RuntimeError(self._load_error)
             try:
                 self._screener = make_screener()
-            except JOB_ERRORS as exc:
+            except Exception as exc:  # e.g. a corrupt weights file: reported, another can be chosen
                 self._load_error = f"models could not be loaded: {exc}"
                 self.load_failed.emit(self._load_error)
                 raise RuntimeError(self._load_error) from exc

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import ctypes
 import json
+import multiprocessing
 import os
+import signal
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,6 +30,7 @@ import numpy as np
 
 from screener_gui.core.atomic import write_text_atomic
 from screener_gui.core.io import save_png_atomic
+from screener_gui.core.jobs import Progress, check_cancel, report
 from screener_gui.synth import coco
 from screener_gui.synth.anomalies import ANOMALY_KINDS
 from screener_gui.synth.items import CATEGORIES
@@ -107,17 +111,24 @@ def _write_one(job: tuple[Path, int, int, SynthSettings]) -> ScanRecord:
     )
 
 
-def _keep_heap() -> None:
-    """Ask glibc to keep freed memory instead of returning it to the OS after every scan.
+def _worker_start(parent: int) -> None:
+    """Set up a generator process: die with the parent, and keep the heap between scans.
 
-    Each scan allocates and frees some hundred MB of arrays; by default glibc unmaps them and
-    faults them in again next time, which costs 10–15 % of generation time. Other platforms
-    keep their defaults.
+    A ``screener synth`` that is killed (even by SIGKILL, which it cannot catch) takes its workers
+    with it: Linux sends them SIGKILL when the parent dies (``PR_SET_PDEATHSIG``).
+
+    glibc is asked to keep freed memory instead of returning it to the OS after every scan: each
+    scan allocates and frees some hundred MB of arrays, and unmapping them and faulting them in
+    again costs 10–15 % of generation time. Other platforms keep their defaults.
     """
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
         return
+    pr_set_pdeathsig = 1  # <sys/prctl.h>
+    libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
     m_trim_threshold, m_mmap_threshold = -1, -3  # constants of glibc's <malloc.h>
     libc.mallopt(m_mmap_threshold, 256 << 20)
     libc.mallopt(m_trim_threshold, 1 << 30)
@@ -127,8 +138,10 @@ def _records(jobs: list, workers: int) -> Iterator[ScanRecord]:
     if workers <= 1:
         yield from map(_write_one, jobs)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_keep_heap) as pool:
-        yield from pool.map(_write_one, jobs, chunksize=2)
+    # Leaving the block for any reason (an error, Ctrl+C, a consumer that stops) terminates the
+    # workers at once rather than letting them finish the queue.
+    with multiprocessing.Pool(workers, initializer=_worker_start, initargs=(os.getpid(),)) as pool:
+        yield from pool.imap(_write_one, jobs, chunksize=2)
 
 
 def write_dataset(
@@ -138,13 +151,14 @@ def write_dataset(
     settings: SynthSettings | None = None,
     *,
     workers: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> DatasetSummary:
     """Generate ``count`` scans with ``seed`` into folder ``out``.
 
     Scan ``i`` depends only on ``(seed, i)`` and the settings, so the files are identical
-    whatever the number of workers. The annotation and manifest files are written last and
-    atomically: a folder with a manifest is complete.
+    whatever the number of workers. The annotation and manifest files are removed first and
+    written last, atomically: a folder with a manifest is complete.
 
     Args:
         out: Output folder (created; existing scan files with the same names are replaced).
@@ -153,20 +167,30 @@ def write_dataset(
         settings: Generator settings (defaults: bags of 1000x800 px, half the items hiding
             an anomaly).
         workers: Processes to use (default: all cores).
-        progress: Called with (done, total) after each scan.
+        progress: Called with (scans written, ``count``) after each scan.
+        cancel: When set, the workers are stopped at once and no manifest is written (see
+            :mod:`screener_gui.core.jobs`).
+
+    Raises:
+        Cancelled: ``cancel`` was set; the folder holds some scans and no manifest.
     """
     settings = settings or SynthSettings()
     out = Path(out)
     for sub in ("images", "raw", "masks"):
         (out / sub).mkdir(parents=True, exist_ok=True)
+    for name in ("manifest.json", "annotations.json"):  # from here on the folder is incomplete
+        (out / name).unlink(missing_ok=True)
     workers = workers or os.cpu_count() or 1
     jobs = [(out, seed, i, settings) for i in range(count)]
     started = time.perf_counter()
     records = []
-    for record in _records(jobs, workers):
-        records.append(record)
-        if progress:
-            progress(len(records), count)
+    check_cancel(cancel)
+    report(progress, 0, count)
+    with closing(_records(jobs, workers)) as written:  # closing it terminates the workers
+        for record in written:
+            check_cancel(cancel)
+            records.append(record)
+            report(progress, len(records), count)
     seconds = time.perf_counter() - started
     counts = _counts(records)
     write_text_atomic(out / "annotations.json", json.dumps(_coco(records, seed, settings), indent=1))

@@ -30,7 +30,8 @@ class SynthSettings:
     """What the generator makes. Shared by the CLI and the dataset writer.
 
     Attributes:
-        width_px, height_px: Scan size in pixels (belt direction x detector line).
+        width_px: Scan width in pixels (along the belt).
+        height_px: Scan height in pixels (along the detector line).
         items_only: One electronics item on an empty belt, no bag and no clutter.
         anomaly_rate: Probability that an electronics item hides an anomaly (0 = clean data).
         scanner: The simulated scanner.

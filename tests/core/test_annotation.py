@@ -1,12 +1,17 @@
-"""Editing region labels: flips, undo / redo, unsaved-changes state, picking under the mouse."""
+"""Editing region labels: flips, undo / redo, unsaved-changes state, picking under the mouse,
+and the recovery journal of unsaved edits."""
 
 from __future__ import annotations
+
+import errno
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from screener_gui.core.annotation import AnnotationSession
-from screener_gui.core.labels import RegionLabels
+from screener_gui.core import atomic
+from screener_gui.core.annotation import AnnotationSession, journal_path, read_journal
+from screener_gui.core.labels import LabelFileError, RegionLabels
 
 
 def test_flip_undo_redo_sequence(region_labels: RegionLabels) -> None:
@@ -92,3 +97,52 @@ def test_region_at(region_labels: RegionLabels) -> None:
     assert (
         session.region_at(-0.5, 20) == 0 and session.region_at(60, 20) == 0 and session.region_at(20, 80) == 0
     )
+
+
+def test_unsaved_edits_are_kept_in_a_journal_until_saved(region_labels: RegionLabels, tmp_path: Path) -> None:
+    journal = journal_path(tmp_path / "bag.png")
+    assert journal.name == "bag.png.edits.json"
+    session = AnnotationSession(region_labels, journal=journal)
+    assert not journal.exists()  # nothing to keep yet
+    session.flip(1)
+    session.flip(4)
+    kept = read_journal(journal)
+    np.testing.assert_array_equal(kept.labels.labels, session.labels)
+    np.testing.assert_array_equal(kept.labels.superpixels, region_labels.superpixels)
+    np.testing.assert_array_equal(kept.labels.model_scores, region_labels.model_scores)
+    assert kept.labels.objects == region_labels.objects and kept.changed == 2
+    session.undo()
+    np.testing.assert_array_equal(read_journal(journal).labels.labels, session.labels)
+    session.undo()
+    assert not journal.exists(), "edited back to the saved state: nothing to recover"
+    session.redo()
+    assert journal.exists()
+    session.mark_saved()
+    assert not journal.exists(), "a clean save removes the journal"
+
+
+def test_an_edit_survives_a_journal_that_cannot_be_written(
+    region_labels: RegionLabels, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    journal = journal_path(tmp_path / "bag.png")
+    session = AnnotationSession(region_labels, journal=journal)
+    with monkeypatch.context() as patch:
+        patch.setattr(atomic.os, "fsync", full_disk)
+        assert session.flip(1) == 1
+    assert session.label(1) == 1 and session.dirty
+    assert "No space left on device" in session.journal_problem and not journal.exists()
+    session.flip(2)  # the disk has room again
+    assert session.journal_problem is None and read_journal(journal).changed == 2
+
+
+def test_a_damaged_journal_is_reported_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "bag.png.edits.json"
+    path.write_text('{"format": "xray-screener unsaved label edits", "format_version": 1, "scan"')
+    with pytest.raises(LabelFileError, match="not a readable journal"):
+        read_journal(path)
+    path.write_text('{"format": "xray-screener unsaved label edits", "format_version": 1}')
+    with pytest.raises(LabelFileError, match="missing field"):
+        read_journal(path)

@@ -110,6 +110,8 @@ def _edit_annotations(folder: Path, edit) -> None:
         (lambda c: c["categories"][0].update(supercategory="food"), r"supercategory 'food'"),
         (lambda c: c["annotations"][2].update(parent_id=99), r"parent_id 99"),
         (lambda c: c.pop("images"), r"annotations.json has no 'images'"),
+        (lambda c: c["images"][0].update(file_name="../../etc/x.png"), r"file_name .* leaves the dataset"),
+        (lambda c: c["images"][1].update(raw_low="/etc/passwd"), r"raw_low '/etc/passwd' leaves the dataset"),
     ],
 )
 def test_a_malformed_annotation_file_is_named_with_its_problem(two_scan_dataset: Path, edit, message) -> None:

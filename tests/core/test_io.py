@@ -19,11 +19,11 @@ from screener_gui.core.io import (
     MAX_PIXELS,
     SCAN_EXTENSIONS,
     estimate_air_level,
-    find_scans,
     load_dual_energy,
     load_scan,
     save_png_atomic,
 )
+from screener_gui.core.scan_files import find_scans
 
 AIR = 60000  # air level of real raw scanner data, uint16
 

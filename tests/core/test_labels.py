@@ -41,17 +41,40 @@ def test_saved_labels_load_back_identically_from_files_next_to_the_scan(
     labels = RegionLabels(**{**scan_labels.__dict__, "labels": np.array([1, 1, 0, 1], np.int8)})
     json_path = save_labels(scan_file, labels)
     assert json_path == scan_file.parent / "bag.png.labels.json" == labels_path(scan_file)
-    assert superpixels_path(scan_file) == scan_file.parent / "bag.png.superpixels.png"
-    with Image.open(superpixels_path(scan_file)) as image:
+    (png,) = scan_file.parent.glob("*.superpixels.png")
+    assert png.name == f"bag.png.{_doc(scan_file)['superpixels_sha256'][:12]}.superpixels.png"
+    with Image.open(png) as image:
         assert image.mode == "I;16" and image.size == (80, 60)
     _assert_same(load_labels(scan_file), labels)
+
+
+def _doc(scan_file: Path) -> dict:
+    return json.loads(labels_path(scan_file).read_text(encoding="utf-8"))
+
+
+def test_a_changed_map_is_saved_under_a_new_name_and_the_old_one_removed(
+    scan_file: Path, scan_labels: RegionLabels
+) -> None:
+    save_labels(scan_file, scan_labels)
+    first = _doc(scan_file)["superpixels_png"]
+    turned = scan_labels.superpixels[::-1].copy()
+    save_labels(scan_file, RegionLabels(**{**scan_labels.__dict__, "superpixels": turned}))
+    second = _doc(scan_file)["superpixels_png"]
+    assert first != second and [p.name for p in scan_file.parent.glob("*.superpixels.png")] == [second]
+    assert (load_labels(scan_file).superpixels == turned).all()
+    (scan_file.parent / "bag.png.x.png").write_bytes(b"")  # another scan's name starting alike
+    other_map = superpixels_path(scan_file.parent / "bag.png.x.png", "0" * 64)
+    other_map.write_bytes(b"")
+    save_labels(scan_file, scan_labels)
+    assert other_map.exists()  # another scan's map is never touched
 
 
 def test_json_holds_the_documented_fields(scan_file: Path, scan_labels: RegionLabels) -> None:
     doc = json.loads(save_labels(scan_file, scan_labels).read_text(encoding="utf-8"))
     assert doc["format"] == FORMAT and doc["format_version"] == 1
     assert doc["scan"] == "bag.png" and len(doc["scan_sha256"]) == 64
-    assert (doc["height"], doc["width"], doc["superpixels_png"]) == (60, 80, "bag.png.superpixels.png")
+    map_name = f"bag.png.{doc['superpixels_sha256'][:12]}.superpixels.png"
+    assert (doc["height"], doc["width"], doc["superpixels_png"]) == (60, 80, map_name)
     assert doc["objects"] == [{"index": 0, "category": "laptop", "box_xyxy": [10, 10, 70, 50]}]
     assert doc["regions"][1] == {
         "id": 2,
@@ -109,7 +132,7 @@ def test_missing_or_unparsable_label_file_is_refused(scan_file: Path, scan_label
 
 def test_missing_or_altered_superpixel_map_is_refused(scan_file: Path, scan_labels: RegionLabels) -> None:
     save_labels(scan_file, scan_labels)
-    png = superpixels_path(scan_file)
+    png = scan_file.parent / _doc(scan_file)["superpixels_png"]
     sp = np.asarray(Image.open(png)).copy()
     sp[sp == 1] = 2
     Image.fromarray(sp).save(png)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -92,3 +93,71 @@ def test_a_vanished_folder_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     assert "does not exist" in watcher.problem
     folder.mkdir()
     assert watcher.poll() == [] and watcher.problem is None
+
+
+def test_a_file_overwritten_under_the_same_name_is_reported_again(tmp_path: Path) -> None:
+    watcher = FolderWatcher(tmp_path, settle_polls=1)
+    scan = tmp_path / "bag.png"
+    scan.write_bytes(_png_bytes(tmp_path, (20, 30, 3)))
+    assert watcher.poll() == [scan]
+    scan.write_bytes(_png_bytes(tmp_path, (24, 30, 3)))  # rewritten in place: another size
+    assert watcher.poll() == [scan]
+    assert watcher.poll() == []
+    # Replaced by a rename with the very same size and modification time: only the inode differs.
+    before = scan.stat()
+    replacement = tmp_path / "bag.png.part"
+    replacement.write_bytes(scan.read_bytes())
+    os.utime(replacement, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(replacement, scan)
+    assert watcher.poll() == [scan]
+    assert watcher.poll() == []
+
+
+def test_a_file_there_at_the_start_is_reported_once_rewritten(tmp_path: Path) -> None:
+    scan = tmp_path / "bag.png"
+    scan.write_bytes(_png_bytes(tmp_path))
+    watcher = FolderWatcher(tmp_path, settle_polls=1)
+    assert watcher.poll() == []
+    scan.write_bytes(_png_bytes(tmp_path, (24, 30, 3)))
+    assert watcher.poll() == [scan]
+
+
+def test_a_file_that_stays_empty_is_skipped_once_then_screened_when_written(tmp_path: Path) -> None:
+    watcher = FolderWatcher(tmp_path, settle_polls=2)
+    empty = tmp_path / "bag.png"
+    empty.write_bytes(b"")
+    assert watcher.poll() == [] and watcher.skipped == []  # not settled yet
+    assert watcher.poll() == []
+    assert [(s.path, s.reason) for s in watcher.skipped] == [(empty, "the file is empty (0 bytes)")]
+    assert watcher.poll() == [] and watcher.skipped == []  # reported once
+    empty.write_bytes(_png_bytes(tmp_path))
+    assert watcher.poll() == []
+    assert watcher.poll() == [empty]
+
+
+def test_links_out_of_the_folder_are_skipped_once_and_links_within_are_followed(tmp_path: Path) -> None:
+    folder, outside = tmp_path / "inbox", tmp_path / "secret"
+    folder.mkdir()
+    outside.mkdir()
+    (outside / "x.png").write_bytes(_png_bytes(tmp_path))
+    (folder / "real.png").write_bytes(_png_bytes(tmp_path, (24, 30, 3)))
+    watcher = FolderWatcher(folder, settle_polls=1)
+    (folder / "escape.png").symlink_to(outside / "x.png")
+    (folder / "alias.png").symlink_to(folder / "real.png")
+    assert watcher.poll() == [folder / "alias.png"]
+    [skipped] = watcher.skipped
+    assert skipped.path == folder / "escape.png"
+    assert str(outside / "x.png") in skipped.reason and "outside the watched folder" in skipped.reason
+    assert watcher.poll() == [] and watcher.skipped == []  # said once
+
+
+def test_a_folder_that_comes_back_is_watched_again(tmp_path: Path) -> None:
+    folder = tmp_path / "share"
+    folder.mkdir()
+    watcher = FolderWatcher(folder, settle_polls=1)
+    folder.rmdir()
+    assert watcher.poll() == [] and "does not exist" in watcher.problem
+    folder.mkdir()
+    scan = folder / "bag.png"
+    scan.write_bytes(_png_bytes(tmp_path))
+    assert watcher.poll() == [scan] and watcher.problem is None

@@ -13,7 +13,6 @@ from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtTest import QTest
 
 from screener_gui.core.decisions import read_decisions
-from screener_gui.core.io import save_png_atomic
 from screener_gui.core.labels import labels_path, load_labels
 from screener_gui.core.pipeline.detectors import Detection
 from screener_gui.core.pipeline.overlay import ANOMALY_RGB, BELOW_ALARM_RGB, PALETTES
@@ -23,9 +22,7 @@ from screener_gui.gui.app import detector_mode, parse_args
 from screener_gui.gui.qt_main import MainWindow
 from screener_gui.gui.qt_worker import PipelineThread
 from screener_gui.gui.settings import load_preferences
-from screener_gui.synth.scene import planted_scan
 
-SEED = 424242  # the planted-laptop seed of tests/pipeline/test_screen.py (no dataset uses it)
 WAIT_MS = 90_000  # one bag on a 2-core CPU takes ~2 s; leave room for a loaded machine
 
 
@@ -38,23 +35,6 @@ class RecordingScreener:
     def screen(self, scan):
         self.threads.append(threading.get_ident())
         return self.inner.screen(scan)
-
-
-@pytest.fixture(scope="module")
-def shipped():
-    """The shipped paper-mode classifier: calibrated, so these tests can say which bags alarm (the
-    shipped dense detector is preliminary; tests/gui/test_detector_modes.py drives it)."""
-    return Screener.load(device="cpu", mode="paper")
-
-
-@pytest.fixture(scope="module")
-def scan_files(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("scans")
-    paths = {}
-    for name, kind in (("plate", "metal_plate"), ("clean", None)):
-        paths[name] = folder / f"laptop_{name}.png"
-        save_png_atomic(paths[name], planted_scan(SEED, "laptop", kind).rgb)
-    return paths
 
 
 @pytest.fixture
@@ -72,6 +52,11 @@ def window(qtbot, tmp_path, screener):
     yield win
     win.close()
     assert not pipeline.worker_thread.isRunning()
+
+
+def queue_rows(window) -> list[str]:
+    """The queue panel's rows as the operator reads them (without the invisible break points)."""
+    return [window.queue_list.item(i).text().replace("\u200b", "") for i in range(window.queue_list.count())]
 
 
 def copy_scan(src, folder):
@@ -161,7 +146,9 @@ def test_flipping_a_superpixel_then_undo_and_redo_change_the_saved_labels(
         QTest.keySequence(window, "Ctrl+Shift+Z")
     assert saved() == 1 - model
 
-    window.export_labels(tmp_path / "export")
+    with qtbot.waitSignal(window.exporter.finished, timeout=WAIT_MS) as exported:
+        assert window.export_labels(tmp_path / "export")  # on a worker thread
+    assert exported.args[0] is True, exported.args[1]
     cache = RegionCache.open(tmp_path / "export")
     assert len(cache) == sp.count and cache.targets[region - 1] == 1 - model
 
@@ -206,8 +193,7 @@ def test_a_corrupt_file_shows_an_error_and_the_next_scan_is_screened(qtbot, wind
         window.sources.open_paths([bad, scan_files["clean"]])
     assert shown.args == [str(scan_files["clean"])]
     assert len(window.errors) == 1 and "broken.png" in window.errors[0]
-    rows = [window.queue_list.item(i).text() for i in range(window.queue_list.count())]
-    assert any(row.startswith("✗ broken.png") for row in rows)
+    assert any(row.startswith("✗ broken.png") for row in queue_rows(window))
 
 
 def test_the_simulated_scanner_streams_bags(qtbot, window):

@@ -62,7 +62,10 @@ def test_the_train_command_offers_the_registered_classifiers():
 
     subcommands = next(a for a in build_parser()._actions if a.dest == "command").choices
     arch = next(a for a in subcommands["train"]._actions if a.dest == "arch")
-    assert tuple(arch.choices) == names(CLASSIFIER_KIND) and arch.default in arch.choices
+    assert tuple(arch.choices) == names(CLASSIFIER_KIND)
+    from screener_gui.core.training.settings import ClassifierSettings, PooledSettings
+
+    assert {ClassifierSettings().arch, PooledSettings().arch} <= set(arch.choices)  # the defaults
 
 
 def _imported(module: str) -> set[str]:

@@ -92,3 +92,29 @@ def test_cli_check_reports_each_bad_file_and_goes_on(dataset, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "2 of 3 scans load (1 of them dual-energy pairs)" in printed
     assert "broken.png" in printed
+
+
+def test_progress_ends_at_the_count_and_a_cancelled_run_leaves_no_manifest(tmp_path):
+    import threading
+
+    from screener_gui.core.dataset import Dataset, DatasetError
+    from screener_gui.core.jobs import Cancelled
+
+    small = SynthSettings(width_px=400, height_px=320, items_only=True)
+    calls: list[tuple[int, int]] = []
+    write_dataset(tmp_path / "all", 2, seed=5, settings=small, workers=1, progress=lambda *c: calls.append(c))
+    assert calls == [(0, 2), (1, 2), (2, 2)]
+    cancel = threading.Event()
+    with pytest.raises(Cancelled):  # over a complete dataset: its manifest goes first
+        write_dataset(
+            tmp_path / "all",
+            6,
+            seed=5,
+            settings=small,
+            workers=2,
+            progress=lambda d, t: d and cancel.set(),
+            cancel=cancel,
+        )
+    assert not (tmp_path / "all" / "manifest.json").exists()
+    with pytest.raises(DatasetError):
+        Dataset.open(tmp_path / "all")

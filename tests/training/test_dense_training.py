@@ -117,3 +117,28 @@ def test_the_cache_keeps_each_items_raw_pair_and_projected_windows_carry_objects
     assert (window_labels == 1).sum() >= 3, "few projected objects were visible"
     for labelled, mask in zip(target[:, 0].numpy(), item[:, 0].numpy(), strict=True):
         assert not (labelled[~mask] == 1).any()
+
+
+def test_a_cancelled_run_is_checkpointed_and_continues_from_that_step(cache, tmp_path):
+    import threading
+
+    from screener_gui.core.jobs import Cancelled
+
+    run = DenseRun(
+        train=str(cache.folder), val=str(cache.folder), out=str(tmp_path), steps=3, batch=2, crop=64
+    )
+    cancel, calls = threading.Event(), []
+
+    def progress(done: int, total: int) -> None:
+        calls.append((done, total))
+        if done == 1:
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        train_dense(run, log=lambda _: None, progress=progress, cancel=cancel)
+    assert calls == [(0, 3), (1, 3)] and (tmp_path / "checkpoint.safetensors").exists()
+    lines: list[str] = []
+    calls.clear()
+    train_dense(run, log=lines.append, progress=lambda done, total: calls.append((done, total)))
+    assert any(line.startswith("resumed at step 1") for line in lines)
+    assert calls == [(1, 3), (2, 3), (3, 3)]

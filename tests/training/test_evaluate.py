@@ -182,3 +182,36 @@ def test_pointing_counts_alarmed_items_whose_best_region_is_on_the_anomaly():
     c.objects.append(ObjectRecord("s", "missed:4", "laptop", 0.0, False, 1, ("k",), 5.0))
     assert pointing(c) == "1 of 3 (33.3 %; 2 touching one)"
     assert pointing(Collected()) == "no alarmed anomalous item"
+
+
+def test_evaluation_and_calibration_report_each_scan_and_stop_before_writing(two_scan_dataset, tmp_path):
+    import threading
+
+    from screener_gui.core.jobs import Cancelled
+    from screener_gui.core.training.evaluate import calibrate
+
+    screener = ObviousOnlyScreener(two_scan_dataset)
+    calls: list[tuple[int, int]] = []
+    evaluate(two_scan_dataset, screener, tmp_path / "all", progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(0, 2), (1, 2), (2, 2)]
+    cancel = threading.Event()
+    stop_after_one = lambda done, total: done and cancel.set()  # noqa: E731
+    with pytest.raises(Cancelled):
+        evaluate(two_scan_dataset, screener, tmp_path / "cut", progress=stop_after_one, cancel=cancel)
+    assert not (tmp_path / "cut").exists()
+    cancel.clear()
+    weights = tmp_path / "detector.safetensors"
+    with pytest.raises(Cancelled):
+        calibrate(two_scan_dataset, screener, weights, progress=stop_after_one, cancel=cancel)
+    assert not weights.exists()  # never reached: a cancelled calibration leaves the file as it was
+
+
+def test_a_scan_whose_files_are_damaged_is_named_and_left_out_and_the_others_are_evaluated(
+    two_scan_dataset, tmp_path
+):
+    (two_scan_dataset / "images" / "bag_000001.png").write_bytes(b"\x89PNG\r\n\x1a\n cut short")
+    rows, _, notes = evaluate(two_scan_dataset, PartialMaskScreener(two_scan_dataset), tmp_path)
+    (problem,) = notes["scans not evaluated (left out of every figure)"]
+    assert problem.startswith("bag_000001: ") and "bag_000001.png" in problem
+    assert rows["bag"].positives + rows["bag"].negatives == 1  # only the readable scan counts
+    assert [r["scan"] for r in _csv(tmp_path / "objects.csv")] == ["bag_000000", "bag_000000"]

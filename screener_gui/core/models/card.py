@@ -6,9 +6,20 @@ A card is a frozen dataclass read from (:meth:`ModelCard.from_metadata`) and wri
 the :mod:`~.registry`), the input normalisation, the thresholds, and each kind's own (strategy, mode
 and input of a region classifier; the item margin of the dense detector). Every other key (training
 settings, metrics, calibration…) is kept in ``extra`` and written back unchanged. A card checks its
-fields when made, so a file with an unknown architecture or a NaN threshold is refused on reading with
-a :class:`~screener_gui.core.weights.WeightsError` naming the file and the field. Older files load:
-optional fields they lack take their defaults.
+fields when made, so a file with an unknown architecture, a NaN threshold or a size beyond the ranges
+below is refused on reading with a :class:`~screener_gui.core.weights.WeightsError` naming the file and
+the field. Older files load: optional fields they lack take their defaults. The segmenter has no card
+but its metadata is checked the same way (:func:`check_segmenter_metadata`).
+
+Ranges (each far around what training writes; beyond them a file is damaged or hand-edited, and a
+value such as ``superpixel_area: 1`` would make one bag take minutes):
+
+* ``superpixel_area``: :data:`SUPERPIXEL_AREA_RANGE` pixels (trained with 1500-2500);
+* ``input_size``: sides in :data:`INPUT_SIDE_RANGE` pixels (the crops are 150x190 and 224x224);
+* ``input_scale``: :data:`INPUT_SCALE_RANGE`; ``item_margin_px``: :data:`ITEM_MARGIN_RANGE`;
+  ``min_delta_e``: :data:`MIN_DELTA_E_RANGE` (ΔE);
+* segmenter ``min_size`` / ``max_size``: :data:`SEGMENTER_SIZE_RANGE` pixels, min <= max;
+  ``score_threshold`` / ``mask_threshold`` in [0, 1]; 1 to :data:`MAX_CATEGORIES` categories.
 
 :meth:`ModelCard.normalise` turns uint8 pixels into the network's input; training and inference both
 call it, so the two cannot drift apart.
@@ -40,6 +51,15 @@ DEFAULT_ITEM_MARGIN_PX = 16
 MAX_THRESHOLD = float(np.nextafter(np.float32(1.0), np.float32(2.0)))
 """The highest threshold: :func:`~screener_gui.core.metrics.threshold_at_fpr` gives the number just
 above the highest score (at most 1) when no score may alarm."""
+
+SUPERPIXEL_AREA_RANGE = (100, 100_000)
+INPUT_SIDE_RANGE = (16, 1024)
+INPUT_SCALE_RANGE = (0.1, 4.0)
+ITEM_MARGIN_RANGE = (0, 512)
+MIN_DELTA_E_RANGE = (0.0, 100.0)
+SEGMENTER_SIZE_RANGE = (64, 4096)
+SEGMENTER_BACKBONES = ("lite0", "resnet50")  # as core.models.segmenter.BACKBONES (kept light to import)
+MAX_CATEGORIES = 100
 
 Triple = tuple[float, float, float]
 
@@ -196,16 +216,15 @@ class ClassifierCard(ModelCard):
             raise ValueError("it is a crop-mode classifier without an input_size")
         if self.mode == "pooled" and entry(self.arch).family != POOLED_FAMILY:
             raise ValueError(f"its pooled mode needs a DFL architecture, not {self.arch!r}")
-        scale = _number(self.input_scale, "input_scale")
-        if not (math.isfinite(scale) and scale > 0):
-            raise ValueError(f"its input_scale {scale!r} is not a positive number")
-        self._set("input_scale", scale)
+        self._set("input_scale", _in_range(self.input_scale, "input_scale", INPUT_SCALE_RANGE))
         classes = tuple(self.classes) if isinstance(self.classes, list | tuple) else self.classes
         if classes != CLASSES:
             raise ValueError(f"its classes {self.classes!r} are not {', '.join(CLASSES)}")
         self._set("classes", classes)
         if self.superpixel_area is not None:
-            self._set("superpixel_area", _count(self.superpixel_area, "superpixel_area", low=1))
+            self._set(
+                "superpixel_area", _count(self.superpixel_area, "superpixel_area", *SUPERPIXEL_AREA_RANGE)
+            )
 
     @classmethod
     def _fields(cls, metadata: Mapping[str, Any]) -> dict[str, Any]:
@@ -256,12 +275,12 @@ class DenseCard(ModelCard):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self._set("item_margin_px", _count(self.item_margin_px, "item_margin_px", low=0))
+        self._set("item_margin_px", _count(self.item_margin_px, "item_margin_px", *ITEM_MARGIN_RANGE))
         if self.min_delta_e is not None:
-            value = _number(self.min_delta_e, "min_delta_e")
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"its min_delta_e {value!r} is not a number >= 0")
-            self._set("min_delta_e", value)
+            self._set("min_delta_e", _in_range(self.min_delta_e, "min_delta_e", MIN_DELTA_E_RANGE))
+        # Not a field of the dense card, but the screener reads it from the metadata when present.
+        if self.extra.get("superpixel_area") is not None:
+            _count(self.extra["superpixel_area"], "superpixel_area", *SUPERPIXEL_AREA_RANGE)
 
     @classmethod
     def _fields(cls, metadata: Mapping[str, Any]) -> dict[str, Any]:
@@ -309,6 +328,36 @@ def read_card(path: str | os.PathLike[str]) -> ModelCard:
     return card_from_metadata(read_metadata(path), path)
 
 
+def check_segmenter_metadata(metadata: Mapping[str, Any], path: object = "metadata") -> None:
+    """Check a segmenter weights file's metadata before the network is built from it.
+
+    Raises:
+        WeightsError: ``"{path}: {reason}"`` naming the field: an unknown backbone, no or malformed
+            categories, sizes outside :data:`SEGMENTER_SIZE_RANGE` (or min above max), or a score /
+            mask threshold that is not a number in [0, 1] (a NaN score threshold finds no item at
+            all, so every bag would pass as clear).
+    """
+    try:
+        _one_of(_required(metadata, "backbone"), "backbone", SEGMENTER_BACKBONES)
+        categories = _required(metadata, "categories")
+        if (
+            not isinstance(categories, list)
+            or not 1 <= len(categories) <= MAX_CATEGORIES
+            or not all(isinstance(c, str) and c for c in categories)
+            or len(set(categories)) != len(categories)
+        ):
+            raise ValueError(f"its categories {categories!r} are not 1 to {MAX_CATEGORIES} different names")
+        low = _count(_required(metadata, "min_size"), "min_size", *SEGMENTER_SIZE_RANGE)
+        high = _count(_required(metadata, "max_size"), "max_size", *SEGMENTER_SIZE_RANGE)
+        if low > high:
+            raise ValueError(f"its min_size {low} is above its max_size {high}")
+        for name in ("score_threshold", "mask_threshold"):
+            if metadata.get(name) is not None:
+                _in_range(metadata[name], name, (0.0, 1.0))
+    except ValueError as exc:
+        raise WeightsError(path, str(exc)) from exc
+
+
 def _required(metadata: Mapping[str, Any], key: str) -> Any:
     if key not in metadata:
         raise ValueError(f"its metadata has no {key}")
@@ -325,10 +374,17 @@ def _number(value: object, name: str) -> float:
     return float(value)
 
 
-def _count(value: object, name: str, *, low: int) -> int:
-    if not _is_int(value) or value < low:
-        raise ValueError(f"its {name} {value!r} is not a whole number >= {low}")
+def _count(value: object, name: str, low: int, high: int) -> int:
+    if not _is_int(value) or not low <= value <= high:
+        raise ValueError(f"its {name} {value!r} is not a whole number in {low}..{high}")
     return value
+
+
+def _in_range(value: object, name: str, bounds: tuple[float, float]) -> float:
+    number = _number(value, name)
+    if not bounds[0] <= number <= bounds[1]:  # also false for NaN
+        raise ValueError(f"its {name} {number!r} is not a number in [{bounds[0]}, {bounds[1]}]")
+    return number
 
 
 def _threshold(value: object, name: str) -> float | None:
@@ -353,8 +409,11 @@ def _triple(value: object, name: str, *, positive: bool) -> Triple:
 
 def _size(value: object) -> tuple[int, int]:
     size = tuple(value) if isinstance(value, list | tuple) else ()
-    if len(size) != 2 or not all(_is_int(v) and v > 0 for v in size):
-        raise ValueError(f"its input_size {value!r} is not a (height, width) of positive whole numbers")
+    low, high = INPUT_SIDE_RANGE
+    if len(size) != 2 or not all(_is_int(v) and low <= v <= high for v in size):
+        raise ValueError(
+            f"its input_size {value!r} is not a (height, width) of whole numbers in {low}..{high}"
+        )
     return size  # type: ignore[return-value]
 
 

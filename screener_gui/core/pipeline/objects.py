@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from screener_gui.core.models.card import check_segmenter_metadata
 from screener_gui.core.models.segmenter import build_segmenter
 from screener_gui.core.weights import load_state, load_weights
 
@@ -67,6 +68,7 @@ class Segmenter:
     @classmethod
     def load(cls, path: str | Path, device: str | torch.device = "cpu") -> Segmenter:
         tensors, meta = load_weights(path, kind=SEGMENTER_KIND)
+        check_segmenter_metadata(meta, path)  # WeightsError naming the field, before anything is built
         model = build_segmenter(
             meta["backbone"],
             len(meta["categories"]) + 1,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from screener_gui.core.memory import release_freed
 from screener_gui.core.pipeline.caps import Caps, plan_bag
 from screener_gui.core.pipeline.detectors import ItemDetector, load_detector, ms_since
 from screener_gui.core.pipeline.objects import ObjectInstance, Segmenter
@@ -20,6 +22,7 @@ from screener_gui.core.scan import Scan
 from screener_gui.core.weights import WeightsError
 
 MODELS_ENV = "SCREENER_MODELS"
+INSTALLED_MODELS = "share/xray-screener/models"  # under sys.prefix (pyproject's data-files)
 SEGMENTER_FILE = "segmenter.safetensors"
 CLASSIFIER_FILE = "classifier.safetensors"
 DETECTOR_FILE = "detector.safetensors"
@@ -182,9 +185,23 @@ def pick_device(name: str | None = None) -> torch.device:
 
 
 def models_dir() -> Path:
-    """Where the shipped models are: ``$SCREENER_MODELS``, else the project's ``models/`` folder."""
+    """Where the shipped models are, the first of these that holds them:
+
+    1. ``$SCREENER_MODELS`` (always, when set);
+    2. ``models/`` inside a packaged application (PyInstaller, ``packaging/``);
+    3. the source checkout's ``models/`` folder;
+    4. ``<prefix>/share/xray-screener/models``, where an installed wheel puts them.
+
+    With none of them holding a segmenter, the checkout's folder (so a message names it).
+    """
     env = os.environ.get(MODELS_ENV)
-    return Path(env) if env else Path(__file__).resolve().parents[3] / "models"
+    if env:
+        return Path(env)
+    checkout = Path(__file__).resolve().parents[3] / "models"
+    candidates = [checkout, Path(sys.prefix) / INSTALLED_MODELS]
+    if getattr(sys, "frozen", False):
+        candidates.insert(0, Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "models")
+    return next((c for c in candidates if (c / SEGMENTER_FILE).is_file()), checkout)
 
 
 class Screener:
@@ -210,6 +227,9 @@ class Screener:
         self.superpixel_area = int(superpixel_area or detector.metadata.get("superpixel_area") or 2500)
         self.caps = caps or Caps()
         self.device = detector.device
+        # Hand the memory a bag freed back to the system after each (see core.memory): without
+        # it a long shift's resident memory creeps up. False only to measure the difference.
+        self.release_memory = True
 
     @classmethod
     def load(
@@ -261,6 +281,10 @@ class Screener:
         times.update(found.timings)
         alarms = found.object_scores >= detector.object_threshold
         labels = (found.scores >= detector.region_threshold).astype(np.int8)
+        if self.release_memory:
+            t = time.perf_counter()
+            release_freed()
+            times["release_memory"] = ms_since(t)
         times["total"] = ms_since(t0)
         regions = RegionScores(
             detector.strategy, found.scores, labels, found.object_of, detector.region_threshold

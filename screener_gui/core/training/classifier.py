@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import numpy as np
 import torch
 
+from screener_gui.core.jobs import Cancelled, Progress, report
 from screener_gui.core.metrics import binary_metrics, roc_auc, threshold_at_fpr
 from screener_gui.core.models.base import RegionClassifier
 from screener_gui.core.models.card import ClassifierCard
@@ -24,37 +26,11 @@ from screener_gui.core.training.region_cache import (
     balanced_indices,
     visible_targets,
 )
+from screener_gui.core.training.settings import ClassifierSettings
 from screener_gui.core.weights import load_checkpoint, load_state, load_weights, save_checkpoint, save_weights
 
 BEST_FILE, CHECKPOINT_FILE = "classifier.safetensors", "checkpoint.safetensors"
 Cache = TypeVar("Cache", RegionCache, ObjectCache)
-
-
-@dataclass(frozen=True)
-class ClassifierSettings:
-    """A classifier training run. Defaults are the paper's: SGD, momentum 0.9, lr 0.001, batch 64.
-
-    ``samples_per_epoch`` sets what an epoch is: that many crops drawn from the class-balanced
-    (minority up-sampled) training set; the region threshold is set on validation crops at
-    ``target_fpr``. ``min_delta_e`` leaves training anomalies fainter than that ΔE out (see
-    :func:`~screener_gui.core.training.region_cache.visible_targets`; validation keeps them all).
-    """
-
-    arch: str = "dfl_lite0"
-    pretrained: str | None = "imagenet"
-    init: str | None = None  # start from these classifier weights (e.g. the shipped model)
-    epochs: int = 10
-    samples_per_epoch: int = 8192
-    batch: int = 64
-    lr: float = 0.001
-    momentum: float = 0.9
-    weight_decay: float = 1e-4
-    target_fpr: float = 0.02
-    bank_init_crops: int = 256
-    freeze_early: bool = True
-    frozen_blocks: int = 3  # Lite0 blocks kept at their ImageNet weights: stride 2 and 4
-    min_delta_e: float | None = None
-    seed: int = 0
 
 
 @torch.inference_mode()
@@ -90,11 +66,12 @@ def _train_mode(model: torch.nn.Module, frozen: list[torch.nn.Module]) -> None:
         module.eval()
 
 
-def _augment(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
-    """Random flips per batch half: the scanner sees a bag either way up."""
-    if rng.random() < 0.5:
+def _augment(x: torch.Tensor, flips: np.ndarray) -> torch.Tensor:
+    """The batch flipped left-right and / or upside down (``flips``: two booleans drawn per batch):
+    the scanner sees a bag either way up."""
+    if flips[0]:
         x = x.flip(3)
-    if rng.random() < 0.5:
+    if flips[1]:
         x = x.flip(2)
     return x
 
@@ -165,6 +142,20 @@ def log_progress(log: Callable[[str], None], epoch: int, losses: list[float], st
             f"epoch {epoch} batch {len(losses)} loss {np.mean(losses[-20:]):.4f} "
             f"{(time.time() - started) / len(losses):.2f} s/batch"
         )
+
+
+def stop_run(
+    state: dict, model: torch.nn.Module, optimizer: torch.optim.Optimizer, out_dir: Path, partial: dict, log
+) -> NoReturn:
+    """Checkpoint a cancelled run in the middle of an epoch and raise :class:`Cancelled`.
+
+    ``partial`` (the batches done of the epoch and their losses) is kept in the run state, so a
+    rerun continues with the next batch of the same epoch.
+    """
+    state["partial"] = partial
+    save_checkpoint(out_dir / CHECKPOINT_FILE, model, optimizer, {"state": state})
+    log(f"cancelled in epoch {state['epoch'] + 1} after batch {partial['batches']}; run again to continue")
+    raise Cancelled
 
 
 def start_run(
@@ -263,9 +254,15 @@ def train_classifier(
     device: str | torch.device = "cpu",
     resume: bool = True,
     log: Callable[[str], None] = print,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> Path:
     """Train on ``device``, validate each epoch, keep ``out_dir/classifier.safetensors`` (best
-    validation ROC AUC, see :func:`end_epoch`) with its calibrated region threshold."""
+    validation ROC AUC, see :func:`end_epoch`) with its calibrated region threshold.
+
+    ``progress`` counts optimiser steps of the whole run. When ``cancel`` is set the run is
+    checkpointed after its current step (see :func:`stop_run`) and :class:`Cancelled` raised.
+    """
     if train.meta.strategy != val.meta.strategy:
         raise ValueError(f"training regions are {train.meta.strategy}, validation {val.meta.strategy}")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -280,15 +277,23 @@ def train_classifier(
     if fresh and isinstance(model, DFL):
         _initialise_bank(model, card, train, settings.bank_init_crops, rng, log, device)
     pool = np.arange(len(train))
+    drawn = min(settings.samples_per_epoch, len(balanced_indices(train.targets, pool, rng)))
+    starts = range(0, drawn - settings.batch + 1, settings.batch)
+    total = settings.epochs * len(starts)
+    report(progress, min(state["epoch"], settings.epochs) * len(starts), total)
     while state["epoch"] < settings.epochs:
         epoch = state["epoch"] + 1
         rng = np.random.default_rng([settings.seed, epoch])
         order = balanced_indices(train.targets, pool, rng)[: settings.samples_per_epoch]
+        flips = rng.random((len(starts), 2)) < 0.5
+        partial = state.pop("partial", {"batches": 0, "losses": []})
         _train_mode(model, frozen)
-        t0, losses = time.time(), []
-        for start in range(0, len(order) - settings.batch + 1, settings.batch):
-            idx = np.sort(order[start : start + settings.batch])
-            x = _augment(card.normalise(train.crops[idx], device), rng)
+        t0, losses = time.time(), partial["losses"]
+        for b in range(partial["batches"], len(starts)):
+            if cancel is not None and cancel.is_set():
+                stop_run(state, model, optimizer, out_dir, {"batches": b, "losses": losses}, log)
+            idx = np.sort(order[starts[b] : starts[b] + settings.batch])
+            x = _augment(card.normalise(train.crops[idx], device), flips[b])
             y = torch.from_numpy(train.targets[idx].astype(np.int64)).to(device)
             loss, _ = model.loss(x, y)
             optimizer.zero_grad()
@@ -296,6 +301,9 @@ def train_classifier(
             optimizer.step()
             losses.append(float(loss.detach()))
             log_progress(log, epoch, losses, t0)
+            report(progress, state["epoch"] * len(starts) + b + 1, total)
+        if cancel is not None and cancel.is_set():  # before the validation pass, which takes a while
+            stop_run(state, model, optimizer, out_dir, {"batches": len(starts), "losses": losses}, log)
         scores = predict(model, card, val.crops)
         end_epoch(
             state,

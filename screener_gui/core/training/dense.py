@@ -19,19 +19,22 @@ resumes when started again with the same folder.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from screener_gui.core.jobs import Cancelled, Progress, report
 from screener_gui.core.metrics import roc_auc
 from screener_gui.core.models.dense import DenseDetector
 from screener_gui.core.training.item_cache import IGNORE, ItemCache
 from screener_gui.core.training.projection import project
+from screener_gui.core.training.settings import DenseRun
 from screener_gui.core.weights import (
     WeightsError,
     load_checkpoint,
@@ -43,30 +46,6 @@ from screener_gui.core.weights import (
 WINDOW_MIN_PIXELS = 20
 ITEM_WEIGHT = 0.5
 _VAL_NEGATIVE_PIXELS = 4000  # benign pixels sampled per validation item for the pixel AUC
-
-
-@dataclass(frozen=True)
-class DenseRun:
-    """Settings of one training run (stored in its checkpoint and weights)."""
-
-    train: str
-    val: str
-    out: str
-    steps: int = 3000
-    batch: int = 8
-    crop: int = 256
-    lr: float = 1e-3
-    validate_every: int = 250
-    seed: int = 0
-    device: str = "cpu"
-    max_minutes: float | None = None
-    positive_share: float = 0.5
-    near_share: float = 0.5
-    dice_weight: float = 0.5
-    hard_negative_share: float = 0.0
-    init: str | None = None
-    projection_share: float = 0.0
-    composite_share: float = 0.0
 
 
 _FILL = {"rgb": 255, "target": 0, "item": False, "high": 1.0, "low": 1.0}  # what lies outside an item's crop
@@ -232,11 +211,21 @@ def validate(
     return {"pixel_auc": float(pixel_auc), "item_auc": float(item_auc), "items": len(item_labels)}
 
 
-def train_dense(run: DenseRun, *, log: Callable[[str], None] = print) -> Path:
+def train_dense(
+    run: DenseRun,
+    *,
+    log: Callable[[str], None] = print,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> Path:
     """Train (or resume) the run; returns the path of the best weights.
+
+    ``progress`` counts optimiser steps. When ``cancel`` is set the run is checkpointed at its
+    current step (a rerun continues there) and :class:`Cancelled` raised.
 
     Raises:
         ValueError: A cache is missing or malformed, or has no items of one class.
+        Cancelled: ``cancel`` was set.
     """
     out = Path(run.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -271,7 +260,12 @@ def train_dense(run: DenseRun, *, log: Callable[[str], None] = print) -> Path:
     started = time.perf_counter()
     losses: list[float] = []
     model.train()
+    report(progress, min(step, run.steps), run.steps)
     while step < run.steps:
+        if cancel is not None and cancel.is_set():
+            save_checkpoint(checkpoint, model, optimizer, {"step": step, "best": best, "history": history})
+            log(f"cancelled at step {step}; run again to continue")
+            raise Cancelled
         lr = run.lr * 0.5 * (1 + np.cos(np.pi * step / run.steps))  # cosine decay to zero
         for group in optimizer.param_groups:
             group["lr"] = float(lr)
@@ -285,6 +279,7 @@ def train_dense(run: DenseRun, *, log: Callable[[str], None] = print) -> Path:
         optimizer.step()
         losses.append(float(loss.detach()))
         step += 1
+        report(progress, step, run.steps)
         out_of_time = run.max_minutes is not None and time.perf_counter() - started > 60 * run.max_minutes
         if step % run.validate_every == 0 or step == run.steps or out_of_time:
             scores = validate(model, val, run.device)

@@ -18,21 +18,24 @@ per visibility bin and per anomaly kind (:mod:`screener_gui.core.breakdown`).
 from __future__ import annotations
 
 import math
+import threading
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from screener_gui.core.breakdown import SubsetMetrics, breakdown
-from screener_gui.core.dataset import Dataset, ScanEntry
+from screener_gui.core.dataset import Dataset, DatasetError, ScanEntry
+from screener_gui.core.jobs import Progress, check_cancel, report
 from screener_gui.core.metrics import BinaryMetrics, binary_metrics, threshold_at_fpr
 from screener_gui.core.pipeline.objects import match_objects
 from screener_gui.core.pipeline.regions import ANOMALY, IGNORED, object_targets, superpixel_targets
 from screener_gui.core.pipeline.screen import Screener, ScreeningResult
 from screener_gui.core.report import write_csv, write_report
 from screener_gui.core.scan import Scan
+from screener_gui.core.training.settings import CalibrateSettings
 from screener_gui.core.weights import load_weights, save_weights
 
 REGION_COLUMNS = ("scan", "object", "region", "score", "label", "anomaly_id", "kind", "delta_e")
@@ -93,6 +96,7 @@ class Collected:
     scans: int = 0
     seed: int = 0
     anomaly_kinds: tuple[str, ...] = ()
+    not_evaluated: list[str] = field(default_factory=list)  # "<scan>: why", left out of every figure
 
     def labelled_regions(self) -> list[RegionRecord]:
         """The regions the metrics count (the rule's ignored ones left out)."""
@@ -104,21 +108,34 @@ def collect(
     screener: Screener,
     *,
     limit: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> Collected:
-    """Screen every scan of a generated dataset and gather labelled scores and mask IoUs.
+    """Screen every scan of a generated dataset and gather labelled scores and mask IoUs;
+    ``progress`` gets (scans screened, scans).
+
+    A scan whose files cannot be read (or that the pipeline cannot screen) is left out of every
+    figure and named in :attr:`Collected.not_evaluated`; the others are evaluated.
 
     Raises:
-        DatasetError: The folder is no complete dataset, or one of its files is malformed.
+        DatasetError: The folder is no complete dataset, or its annotation file is malformed.
+        Cancelled: ``cancel`` was set (checked before each scan).
     """
     dataset = Dataset.open(folder)
     scans = dataset.scans[:limit]
     out = Collected(seed=dataset.seed, anomaly_kinds=dataset.anomaly_kinds)
+    report(progress, 0, len(scans))
     for n, scan in enumerate(scans):
-        rgb = scan.load_rgb()
-        truth = scan.load_object_map()
-        anomaly_map = scan.load_anomaly_map()
-        result = screener.screen(Scan(rgb=rgb, source=str(scan.image.relative_to(dataset.folder))))
+        check_cancel(cancel)
+        try:
+            rgb = scan.load_rgb()
+            truth = scan.load_object_map()
+            anomaly_map = scan.load_anomaly_map()
+            result = screener.screen(Scan(rgb=rgb, source=str(scan.image.relative_to(dataset.folder))))
+        except (DatasetError, ValueError, RuntimeError, MemoryError) as error:
+            out.not_evaluated.append(f"{scan.name}: {error}")
+            report(progress, n + 1, len(scans))
+            continue
         masks = [o.mask for o in result.objects]
         ious, pairs = match_objects(masks, truth)
         out.ious.extend(ious.tolist())
@@ -139,8 +156,7 @@ def collect(
         for stage, ms in result.timings.items():
             out.timings[stage].append(ms)
         out.scans += 1
-        if progress:
-            progress(n + 1, len(scans))
+        report(progress, n + 1, len(scans))
     return out
 
 
@@ -305,16 +321,26 @@ def evaluate(
     out_dir: Path,
     *,
     limit: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> tuple[dict[str, BinaryMetrics], dict[str, tuple[SubsetMetrics, ...]], dict]:
     """Screen a test dataset; write ``metrics.md/.csv/.json``, ``regions.csv`` and ``objects.csv``
-    to ``out_dir``; return the rows per level, their breakdowns and the notes."""
-    c = collect(folder, screener, limit=limit, progress=progress)
+    to ``out_dir``; return the rows per level, their breakdowns and the notes.
+
+    ``progress`` gets (scans screened, scans). When ``cancel`` is set the job stops before the
+    next scan and writes nothing.
+
+    Raises:
+        DatasetError: The folder is no complete dataset, or one of its files is malformed.
+        Cancelled: ``cancel`` was set.
+    """
+    c = collect(folder, screener, limit=limit, progress=progress, cancel=cancel)
     cm = screener.detector
     rows, breakdowns = level_metrics(c, cm.region_threshold, cm.object_threshold)
     unmeasured = sum(1 for r in c.bags if r.label == 1 and math.isnan(r.max_delta_e))
     notes = {
         "test data": f"{folder} (seed {c.seed}, {c.scans} scans)",
+        "scans not evaluated (left out of every figure)": c.not_evaluated,
         "segmenter": f"{screener.segmenter.metadata.get('backbone')} (trained on seed "
         f"{screener.segmenter.metadata.get('data_seed')})",
         "detector": f"{cm.mode} mode: {cm.metadata['arch']} / {cm.strategy} "
@@ -354,15 +380,26 @@ def calibrate(
     folder: Path,
     screener: Screener,
     weights_path: Path,
+    settings: CalibrateSettings | None = None,
     *,
-    region_fpr: float,
-    object_fpr: float,
     limit: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> dict:
     """Set the region and object thresholds at the target FP rates on a *validation* dataset and
-    store them in the detector's weights file (either mode; rewritten atomically)."""
-    c = collect(folder, screener, limit=limit, progress=progress)
+    store them in the detector's weights file (either mode; rewritten atomically), at the rates of
+    ``settings`` (default: the paper's 3.5 % for regions, 5 % for items).
+
+    ``progress`` gets (scans screened, scans). When ``cancel`` is set the job stops before the
+    next scan and the weights file is left as it was.
+
+    Raises:
+        DatasetError: The folder is no complete dataset, or one of its files is malformed.
+        Cancelled: ``cancel`` was set.
+    """
+    settings = settings or CalibrateSettings()
+    region_fpr, object_fpr = settings.region_fpr, settings.object_fpr
+    c = collect(folder, screener, limit=limit, progress=progress, cancel=cancel)
     region_level, object_level, _ = levels(c)
     region = threshold_at_fpr(region_level.labels, region_level.scores, region_fpr)
     obj = threshold_at_fpr(object_level.labels, object_level.scores, object_fpr)

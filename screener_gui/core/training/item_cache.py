@@ -23,7 +23,7 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections.abc import Callable
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -32,14 +32,15 @@ from scipy import ndimage
 
 from screener_gui.core.atomic import write_bytes_atomic, write_text_atomic
 from screener_gui.core.dataset import Dataset, ScanEntry
+from screener_gui.core.jobs import Progress, check_cancel, report
 from screener_gui.core.physics import default_scanner
+from screener_gui.core.training.settings import MIN_DELTA_E
 
 FORMAT = "xray-screener item cache"
 FORMAT_VERSION = 2
 MARGIN_PX = 16
 IGNORE = 255
 RING_PX = 1
-MIN_DELTA_E = 2.0
 
 
 @dataclass(frozen=True)
@@ -138,20 +139,32 @@ def write_item_cache(
     *,
     min_delta_e: float = MIN_DELTA_E,
     limit: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> ItemCache:
-    """Cut every item of the dataset at ``data`` into the cache folder ``out`` (index written last)."""
+    """Cut every item of the dataset at ``data`` into the cache folder ``out``.
+
+    The index is removed first and written last: a folder with an ``index.json`` is complete.
+    ``progress`` gets (scans done, scans); when ``cancel`` is set the job stops after its current
+    scan, leaving no index (see :mod:`screener_gui.core.jobs`).
+
+    Raises:
+        DatasetError: ``data`` is no complete dataset, or a file of it is malformed.
+        Cancelled: ``cancel`` was set.
+    """
     dataset = Dataset.open(data)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    (out / "index.json").unlink(missing_ok=True)
     scans = dataset.scans[:limit]
     records = []
+    report(progress, 0, len(scans))
     for n, entry in enumerate(scans, start=1):
+        check_cancel(cancel)
         for record, arrays in _items(entry, min_delta_e):
             write_bytes_atomic(out / record.file, _npz_bytes(arrays))
             records.append(record)
-        if progress:
-            progress(n, len(scans))
+        report(progress, n, len(scans))
     index = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

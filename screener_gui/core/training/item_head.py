@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from screener_gui.core.atomic import write_bytes_atomic, write_text_atomic
+from screener_gui.core.jobs import Progress, check_cancel, report
 from screener_gui.core.metrics import roc_auc
 from screener_gui.core.models.dense import DenseDetector
 from screener_gui.core.pipeline.dense import DenseModel
@@ -43,17 +45,28 @@ def refit_item_head(
     *,
     device: str = "cpu",
     log: Callable[[str], None] = print,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> dict[str, float]:
     """Read dense-detector ``weights``, fit its item head on the ``train`` item cache (chosen on
     ``val``) and write the result to ``out`` with the fit recorded in its card. Item features are
     kept beside ``out`` (``<out>.train_features.npz``...) and reused when the weights are the same.
 
+    ``progress`` counts the items of both caches passed through the network (reused features
+    count at once). When ``cancel`` is set the job stops before ``out`` is written; the features
+    of a cache passed whole are kept for the next run.
+
     Raises:
         WeightsError: ``weights`` is not a usable dense detector.
         ValueError: A cache is missing, malformed, or lacks one class.
+        Cancelled: ``cancel`` was set.
     """
     loaded = DenseModel.load(weights, torch.device(device))
     card, model = loaded.card, loaded.model
+    caches = {"train": ItemCache.open(train), "val": ItemCache.open(val)}
+    total = sum(len(c.records) for c in caches.values())
+    done = 0
+    report(progress, done, total)
     found = {}
     for name, folder in (("train", train), ("val", val)):
         cached = out.with_name(f"{out.name}.{name}_features.npz")
@@ -61,14 +74,20 @@ def refit_item_head(
         source = f"{Path(weights).resolve()} {Path(weights).stat().st_mtime_ns} {Path(folder).resolve()}"
         if cached.exists() and stamp.exists() and stamp.read_text() == source:
             found[name] = ItemFeatures.load(cached)
-            continue
-        log(f"passing the {name} items whole through the network")
-        found[name] = item_features(
-            model, ItemCache.open(folder), device, lambda d, t, n=name: log(f"{n}: {d}/{t} items")
-        )
-        found[name].save(cached)
-        write_text_atomic(stamp, source)
-    result = fit_item_head(model.cpu(), found["train"], found["val"])
+        else:
+            log(f"passing the {name} items whole through the network")
+            found[name] = item_features(
+                model,
+                caches[name],
+                device,
+                lambda d, t, first=done: report(progress, first + d, total),
+                cancel,
+            )
+            found[name].save(cached)
+            write_text_atomic(stamp, source)
+        done += len(caches[name].records)
+        report(progress, done, total)
+    result = fit_item_head(model.cpu(), found["train"], found["val"], cancel=cancel)
     fitted = dataclasses.replace(
         card,
         region_threshold=None,
@@ -113,13 +132,20 @@ def item_features(
     model: DenseDetector,
     cache: ItemCache,
     device: str = "cpu",
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> ItemFeatures:
-    """The head input of every labelled item of ``cache``, each passed whole."""
+    """The head input of every labelled item of ``cache``, each passed whole; ``progress`` gets
+    (items done, items) every 100 items.
+
+    Raises:
+        Cancelled: ``cancel`` was set.
+    """
     model.eval()
     rows, labels, delta_e = [], [], []
     total = len(cache.records)
     for i, record in enumerate(cache.records):
+        check_cancel(cancel)
         if record.label >= 0:
             arrays = cache.load(i)
             rgb = torch.from_numpy(arrays["rgb"].transpose(2, 0, 1)[None].copy()).to(device)
@@ -128,15 +154,21 @@ def item_features(
             rows.append(features[0].float().cpu().numpy())
             labels.append(record.label)
             delta_e.append(record.max_delta_e)
-        if progress is not None and ((i + 1) % 100 == 0 or i + 1 == total):
-            progress(i + 1, total)
+        if (i + 1) % 100 == 0 or i + 1 == total:
+            report(progress, i + 1, total)
     return ItemFeatures(
         np.stack(rows).astype(np.float32), np.array(labels, np.int64), np.array(delta_e, np.float32)
     )
 
 
 def fit_item_head(
-    model: DenseDetector, train: ItemFeatures, val: ItemFeatures, *, seed: int = 0
+    model: DenseDetector,
+    train: ItemFeatures,
+    val: ItemFeatures,
+    *,
+    seed: int = 0,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> dict[str, float]:
     """Replace ``model.item`` by a head fitted on ``train`` and chosen on ``val``, unless no fitted
     head ranks the validation items better than the network's own (then ``model`` is left as it
@@ -148,6 +180,13 @@ def fit_item_head(
     strength of :data:`L2_GRID` and kept at the best validation AUC. It is written into the
     network's two-layer head exactly: hidden units ``relu(z)`` and ``relu(-z)``, output their
     difference, so the saved file keeps its architecture.
+
+    ``progress`` gets (strengths fitted, strengths); when ``cancel`` is set the fit stops between
+    strengths, ``model`` untouched.
+
+    Raises:
+        ValueError: A set lacks one class, or the features do not vary.
+        Cancelled: ``cancel`` was set.
     """
     if len(set(train.labels.tolist())) < 2 or len(set(val.labels.tolist())) < 2:
         raise ValueError("fitting the item head needs items with and without a visible anomaly")
@@ -162,7 +201,9 @@ def fit_item_head(
     y = torch.from_numpy(train.labels).double()
     weight = torch.where(y == 1, 0.5 / y.mean(), 0.5 / (1 - y.mean()))
     best, kept = -math.inf, None
-    for strength in L2_GRID:
+    report(progress, 0, len(L2_GRID))
+    for done, strength in enumerate(L2_GRID, start=1):
+        check_cancel(cancel)
         w, b = _logistic(x, y, weight, strength)
         head = _linear_head(
             model.item, w / torch.from_numpy(std).double(), b - (w * torch.from_numpy(mean / std)).sum()
@@ -170,6 +211,7 @@ def fit_item_head(
         score = _auc(head, val)
         if score > best:
             best, kept = score, (strength, head)
+        report(progress, done, len(L2_GRID))
     strength, head = kept
     if best <= before:  # the network's own head ranks the validation items at least as well
         return {"val_item_auc_before": before, "val_item_auc": before, "l2": None, "kept": "own"}

@@ -10,13 +10,16 @@ kind or visibility, so its ``kinds`` is -1 and its ``delta_e`` NaN.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
 from screener_gui.core.atomic import write_text_atomic
+from screener_gui.core.errors import ScanLoadError
 from screener_gui.core.io import load_scan
+from screener_gui.core.jobs import Progress, check_cancel, report
 from screener_gui.core.labels import LabelFileError, RegionLabels, is_label_file, labels_path, load_labels
 from screener_gui.core.pipeline.regions import SUBCOMPONENT_SIZE, superpixel_crops
 from screener_gui.core.pipeline.superpixels import DEFAULT_SUPERPIXEL_AREA, Superpixels
@@ -29,19 +32,26 @@ def export_training_set(
     out_dir: str | os.PathLike[str],
     *,
     on_unlabelled: Callable[[Path], None] | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    on_error: Callable[[Path, ValueError], None] | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> RegionCache:
     """Write the labelled superpixels of ``scan_paths`` as a sub-component region cache.
 
-    Every label file is checked before anything is written, so a bad one leaves ``out_dir``
-    untouched. ``meta.json`` is written last (atomically): an interrupted export is never taken
-    for a complete cache. Scan ids are positions among the exported (labelled) scans.
+    Every label file is checked before anything is written, so without ``on_error`` a bad one
+    leaves ``out_dir`` untouched. ``meta.json`` is written last (atomically): an interrupted export
+    is never taken for a complete cache. Scan ids are positions among the exported (labelled) scans.
 
     Args:
         scan_paths: Scan files (label files among them are passed over).
         out_dir: Output folder (created; an existing cache there is replaced).
         on_unlabelled: Called with each scan that has no label file (it is skipped).
-        progress: Called with (scans done, scans to export) after each exported scan.
+        progress: Called with (scans done, scans to export) after each scan (:mod:`~screener_gui.core.jobs`).
+        cancel: Checked before each scan; once set, the export stops, ``out_dir`` is left without
+            ``meta.json`` (no complete cache) and :class:`~screener_gui.core.jobs.Cancelled` is raised.
+        on_error: When given, a scan whose label files are damaged or whose image cannot be
+            loaded is left out and passed here with its :class:`LabelFileError` /
+            :class:`ScanLoadError`, and the other scans are exported.
 
     Returns:
         The written cache, opened.
@@ -49,22 +59,36 @@ def export_training_set(
     Raises:
         LabelFileError: A label file is damaged or does not match its scan (the message names it).
         ScanLoadError: A labelled scan cannot be loaded.
-        ValueError: No scan has labels.
+        ValueError: No scan has labels (or, with ``on_error``, none could be exported).
+        OSError: ``out_dir`` cannot be made or written (e.g. it is a file).
+        Cancelled: ``cancel`` was set.
     """
     candidates = [Path(p) for p in scan_paths if not is_label_file(p)]
     labelled: list[Path] = []
     total = 0
     names: set[str] = set()
+    refused = 0
     for path in candidates:
-        if labels_path(path).is_file():
-            labels = load_labels(path)  # checks the files and the scan's hash
+        if labels_path(path).exists() or labels_path(path).is_symlink():
+            try:
+                labels = load_labels(path)  # checks the files and the scan's hash
+            except LabelFileError as error:
+                if on_error is None:
+                    raise
+                on_error(path, error)
+                refused += 1
+                continue
             total += labels.count
             names.update(o.category for o in labels.objects)
             labelled.append(path)
         elif on_unlabelled is not None:
             on_unlabelled(path)
     if not labelled:
-        raise ValueError("none of the scans has a label file; nothing to export")
+        raise ValueError(
+            "none of the label files could be used; nothing to export"
+            if refused
+            else "none of the scans has a label file; nothing to export"
+        )
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -77,25 +101,39 @@ def export_training_set(
         crops = np.lib.format.open_memmap(
             temporary, mode="w+", dtype=np.uint8, shape=(total, *SUBCOMPONENT_SIZE, 3)
         )
-        start = 0
-        for scan_id, path in enumerate(labelled):
-            labels = load_labels(path)
-            rows = _scan_crops(path, labels)
+        start, exported = 0, []
+        for done, path in enumerate(labelled, 1):
+            check_cancel(cancel)
+            try:
+                labels = load_labels(path)
+                if start + labels.count > total:  # a label file changed since the check
+                    raise LabelFileError(labels_path(path), "it changed during the export")
+                rows = _scan_crops(path, labels)
+            except (LabelFileError, ScanLoadError) as error:
+                if on_error is None:
+                    raise
+                on_error(path, error)
+                continue
             crops[start : start + len(rows)] = rows
             start += len(rows)
             parts.append(_annotated(labels, classes))
-            scan_ids.append(np.full(labels.count, scan_id, np.int32))
-            if progress is not None:
-                progress(scan_id + 1, len(labelled))
-        if start != total:  # a label file changed between the check and the export
+            scan_ids.append(np.full(labels.count, len(exported), np.int32))
+            exported.append(path)
+            report(progress, done, len(labelled))
+        if not exported:
+            raise ValueError("none of the labelled scans could be exported; nothing to export")
+        if start != total and on_error is None:  # a label file changed between the check and the export
             raise LabelFileError(
                 out_dir, f"the labels changed during the export ({start} of {total} regions)"
             )
         crops.flush()
         del crops
+        if start != total:  # scans were left out: keep only the rows written
+            _shrink(temporary, start)
         os.replace(temporary, out_dir / "crops.npy")
     finally:
         temporary.unlink(missing_ok=True)
+    labelled = exported
     joined = LabelledRegions.joined(parts)
     save_labels(out_dir, joined, np.concatenate(scan_ids))
     meta = cache_meta(
@@ -113,6 +151,21 @@ def export_training_set(
     )
     write_text_atomic(out_dir / "meta.json", meta.to_json())
     return RegionCache.open(out_dir)
+
+
+def _shrink(npy: Path, rows: int) -> None:
+    """Cut a .npy file of crops to its first ``rows`` rows, copying a block at a time."""
+    full = np.load(npy, mmap_mode="r")
+    kept = npy.with_name(npy.name + ".kept")
+    try:
+        out = np.lib.format.open_memmap(kept, mode="w+", dtype=full.dtype, shape=(rows, *full.shape[1:]))
+        for start in range(0, rows, 256):
+            out[start : start + 256] = full[start : start + 256]
+        out.flush()
+        del out, full
+        os.replace(kept, npy)
+    finally:
+        kept.unlink(missing_ok=True)
 
 
 def _scan_crops(path: Path, labels: RegionLabels) -> np.ndarray:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import numpy as np
 
 from screener_gui.core.atomic import write_text_atomic
 from screener_gui.core.dataset import Dataset
+from screener_gui.core.jobs import Progress
 from screener_gui.core.pipeline.pooled import object_input
 from screener_gui.core.pipeline.regions import (
     ANOMALY_MIN,
@@ -178,12 +180,17 @@ def extract_objects(
     superpixel_area: int = DEFAULT_SUPERPIXEL_AREA,
     workers: int | None = None,
     limit: int | None = None,
-    progress: bool = True,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> ObjectCache:
     """Cut out and label every object of a generated dataset into ``out_dir`` (replaced if there).
 
+    ``progress`` gets (scans done, scans); when ``cancel`` is set the workers are stopped and the
+    folder is left without its ``meta.json`` (no cache).
+
     Raises:
         DatasetError: ``dataset_dir`` is no complete dataset, or a file of it is malformed.
+        Cancelled: ``cancel`` was set.
     """
     out_dir = Path(out_dir)
     dataset = Dataset.open(dataset_dir)
@@ -191,7 +198,8 @@ def extract_objects(
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "meta.json").unlink(missing_ok=True)
     parts: dict[str, list[np.ndarray]] = {name: [] for name in _ARRAYS}
-    for job, found in zip(jobs, run_jobs(jobs, workers, progress, _objects_of_scan), strict=True):
+    results = run_jobs(jobs, workers, progress, _objects_of_scan, cancel=cancel)
+    for job, found in zip(jobs, results, strict=True):
         for image, labels, regions, category in found:
             parts["images"].append(image.reshape(-1, 3))
             parts["labels"].append(labels.ravel())

@@ -8,15 +8,17 @@ threshold set at the target false-positive rate on those validation superpixels.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from screener_gui.core.jobs import Progress, report
 from screener_gui.core.models.card import ClassifierCard
 from screener_gui.core.models.dfl import DFL, bank_from_peaks
 from screener_gui.core.models.pooled import coverage, pooled_logits, pooled_loss
@@ -29,41 +31,27 @@ from screener_gui.core.training.classifier import (
     label_rule,
     log_progress,
     start_run,
+    stop_run,
     training_targets,
 )
 from screener_gui.core.training.object_cache import ObjectCache
-
-
-@dataclass(frozen=True)
-class PooledSettings:
-    """A pooled training run: ``batch`` objects per step, inputs scaled by ``input_scale``."""
-
-    arch: str = "dfl_lite0"
-    pretrained: str | None = "imagenet"
-    init: str | None = None
-    epochs: int = 12
-    batch: int = 8
-    lr: float = 0.003
-    momentum: float = 0.9
-    weight_decay: float = 1e-4
-    input_scale: float = 1.0
-    target_fpr: float = 0.02
-    bank_init_objects: int = 160
-    freeze_early: bool = True
-    frozen_blocks: int = 5  # Lite0 blocks kept at their ImageNet weights: through stride 8
-    min_delta_e: float | None = None  # leave training anomalies fainter than this ΔE out
-    seed: int = 0
+from screener_gui.core.training.settings import PooledSettings
 
 
 def _augment(
     image: np.ndarray, labels: np.ndarray, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """A random one of the eight flips and quarter turns: bags lie on the belt any way round."""
-    turns, flip = int(rng.integers(4)), bool(rng.integers(2))
+    turns, flip = _turn(rng)
     image, labels = np.rot90(image, turns), np.rot90(labels, turns)
     if flip:
         image, labels = image[:, ::-1], labels[:, ::-1]
     return np.ascontiguousarray(image), np.ascontiguousarray(labels)
+
+
+def _turn(rng: np.random.Generator) -> tuple[int, bool]:
+    """Quarter turns and flip of one object's augmentation (drawn again to skip a batch on resume)."""
+    return int(rng.integers(4)), bool(rng.integers(2))
 
 
 def _batch(
@@ -167,10 +155,15 @@ def train_pooled(
     device: str | torch.device = "cpu",
     resume: bool = True,
     log: Callable[[str], None] = print,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> Path:
     """Train, validate each epoch, keep ``out_dir/classifier.safetensors`` (best validation ROC AUC,
-    see :func:`end_epoch`) with its region threshold;
-    resumable from the checkpoint."""
+    see :func:`end_epoch`) with its region threshold; resumable from the checkpoint.
+
+    ``progress`` counts optimiser steps of the whole run. When ``cancel`` is set the run is
+    checkpointed after its current step (see :func:`stop_run`) and :class:`Cancelled` raised.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     train = training_targets(train, settings.min_delta_e, log)
     torch.manual_seed(settings.seed)
@@ -189,15 +182,25 @@ def train_pooled(
         torch.nn.init.zeros_(model.p_fc.bias)
     val_labels = val.targets.astype(np.int64)
     scored = val_labels >= 0
+    steps = -(-len(train) // settings.batch)  # per epoch
+    total = settings.epochs * steps
+    report(progress, min(state["epoch"], settings.epochs) * steps, total)
     while state["epoch"] < settings.epochs:
         epoch = state["epoch"] + 1
         rng = np.random.default_rng([settings.seed, epoch])
         lr = settings.lr * (0.1 if epoch > 0.75 * settings.epochs else 1.0)
         for group in optimizer.param_groups:
             group["lr"] = lr
+        partial = state.pop("partial", {"batches": 0, "losses": []})
         _train_mode(model, frozen)
-        t0, losses = time.time(), []
-        for idx in _size_batches(train, settings.batch, rng):
+        t0, losses = time.time(), partial["losses"]
+        for b, idx in enumerate(_size_batches(train, settings.batch, rng)):
+            if b < partial["batches"]:  # done before the run was cancelled: draw its turns again
+                for _ in idx:
+                    _turn(rng)
+                continue
+            if cancel is not None and cancel.is_set():
+                stop_run(state, model, optimizer, out_dir, {"batches": b, "losses": losses}, log)
             x, y, targets = _batch(card, train, idx, settings.input_scale, rng, device)
             loss = pooled_loss(pooled_logits(model, x, y, [len(t) for t in targets]), targets)
             optimizer.zero_grad()
@@ -205,6 +208,9 @@ def train_pooled(
             optimizer.step()
             losses.append(float(loss.detach()))
             log_progress(log, epoch, losses, t0)
+            report(progress, state["epoch"] * steps + b + 1, total)
+        if cancel is not None and cancel.is_set():  # before the validation pass, which takes a while
+            stop_run(state, model, optimizer, out_dir, {"batches": steps, "losses": losses}, log)
         scores = predict_objects(model, card, val, settings.input_scale, device)[scored]
         end_epoch(
             state,

@@ -25,18 +25,19 @@ The arrays are plain ``.npy`` files (read with ``allow_pickle=False``), the meta
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
 
 import numpy as np
-from tqdm import tqdm
 
 from screener_gui.core.atomic import write_text_atomic
 from screener_gui.core.dataset import Dataset, ScanEntry
+from screener_gui.core.jobs import Progress, check_cancel, report
 from screener_gui.core.pipeline.regions import (
     ANOMALY_MIN,
     ANOMALY_MIN_PIXELS,
@@ -247,7 +248,8 @@ def extract_regions(
     superpixel_area: int = DEFAULT_SUPERPIXEL_AREA,
     workers: int | None = None,
     limit: int | None = None,
-    progress: bool = True,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> RegionCache:
     """Crop and label every region of a generated dataset into ``out_dir``.
 
@@ -262,11 +264,14 @@ def extract_regions(
         superpixel_area: Pixels per superpixel (subcomponent only).
         workers: Processes (default: all cores; 1 runs in this process).
         limit: Only the first ``limit`` scans.
-        progress: Show a progress bar on stderr.
+        progress: Called with (scans done, scans) as scans are extracted.
+        cancel: When set, the workers are stopped and the folder is left without its
+            ``meta.json`` (no cache); see :mod:`screener_gui.core.jobs`.
 
     Raises:
         ValueError: Unknown strategy.
         DatasetError: ``dataset_dir`` is no complete dataset, or a file of it is malformed.
+        Cancelled: ``cancel`` was set.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; expected one of {STRATEGIES}")
@@ -283,7 +288,7 @@ def extract_regions(
     ignored = 0
     try:
         with open(spill, "wb") as spill_file:
-            for job, regions in zip(jobs, run_jobs(jobs, workers, progress), strict=True):
+            for job, regions in zip(jobs, run_jobs(jobs, workers, progress, cancel=cancel), strict=True):
                 np.ascontiguousarray(regions.crops).tofile(spill_file)
                 labels.append(regions.labels)
                 scan_ids.append(np.full(len(regions.labels.targets), job.scan_id, np.int32))
@@ -345,25 +350,38 @@ def scan_jobs(dataset: Dataset, strategy: str, superpixel_area: int) -> list[Sca
 
 
 def run_jobs(
-    jobs: list[ScanJob], workers: int | None, progress: bool, worker: Callable[[ScanJob], T] | None = None
+    jobs: list[ScanJob],
+    workers: int | None,
+    progress: Progress | None,
+    worker: Callable[[ScanJob], T] | None = None,
+    *,
+    cancel: threading.Event | None = None,
 ) -> Iterator[T]:
-    """``worker`` (default: region extraction) applied to ``jobs``, results in job order."""
+    """``worker`` (default: region extraction) applied to ``jobs``, results in job order.
+
+    Raises:
+        Cancelled: ``cancel`` was set (the worker processes are terminated).
+    """
     worker = worker or _extract_scan
     workers = workers or os.cpu_count() or 1
-    bar = tqdm(total=len(jobs), unit="scan", desc="regions", disable=not progress)
+    check_cancel(cancel)
+    report(progress, 0, len(jobs))
+    if workers <= 1 or len(jobs) <= 1:
+        results = map(worker, jobs)
+        pool = None
+    else:
+        # Leaving the block (the end, an error, a cancel) terminates the workers at once.
+        pool = multiprocessing.Pool(min(workers, len(jobs)))
+        results = pool.imap(worker, jobs, chunksize=1)
     try:
-        if workers <= 1 or len(jobs) <= 1:
-            results = map(worker, jobs)
-            for result in results:
-                bar.update()
-                yield result
-            return
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            for result in pool.map(worker, jobs, chunksize=1):
-                bar.update()
-                yield result
+        for done, result in enumerate(results, start=1):
+            check_cancel(cancel)
+            report(progress, done, len(jobs))
+            yield result
     finally:
-        bar.close()
+        if pool is not None:
+            pool.terminate()
+            pool.join()
 
 
 def _extract_scan(job: ScanJob) -> _ScanRegions:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -12,8 +13,10 @@ import torch
 from PIL import Image
 
 from screener_gui.core.dataset import Dataset, ScanEntry
+from screener_gui.core.jobs import Cancelled, Progress, report
 from screener_gui.core.models.segmenter import build_segmenter
 from screener_gui.core.pipeline.objects import SEGMENTER_KIND, Segmenter, match_objects
+from screener_gui.core.training.settings import SegmenterSettings
 from screener_gui.core.weights import load_checkpoint, load_state, load_weights, save_checkpoint, save_weights
 
 
@@ -24,26 +27,6 @@ class DetectionSample:
     image: np.ndarray  # uint8 (h, w, 3)
     masks: np.ndarray  # uint8 (n, h, w)
     labels: np.ndarray  # int64 (n,), 1-based class numbers in the dataset's object classes
-
-
-@dataclass(frozen=True)
-class SegmenterSettings:
-    """Everything that shapes a segmenter training run (stored in the weights' metadata)."""
-
-    backbone: str = "lite0"
-    pretrained: str | None = "imagenet"
-    init: str | None = None  # start from these segmenter weights (e.g. the shipped model)
-    iterations: int = 3000
-    batch: int = 2
-    lr: float = 0.01
-    momentum: float = 0.9
-    weight_decay: float = 1e-4
-    warmup: int = 100
-    scale: float = 0.5
-    validate_every: int = 250
-    checkpoint_every: int = 50
-    validation_scans: int = 60
-    seed: int = 0
 
 
 def load_sample(dataset: Dataset, scan: ScanEntry, scale: float) -> DetectionSample:
@@ -115,9 +98,15 @@ def train_segmenter(
     *,
     resume: bool = True,
     log: Callable[[str], None] = print,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> Path:
     """Train, validate every ``validate_every`` iterations, keep ``out_dir/segmenter.safetensors``
-    (the best by validation mean IoU, fp16) and a resumable ``out_dir/checkpoint.safetensors``."""
+    (the best by validation mean IoU, fp16) and a resumable ``out_dir/checkpoint.safetensors``.
+
+    ``progress`` counts iterations. When ``cancel`` is set the run is checkpointed at its current
+    iteration (a rerun continues there) and :class:`Cancelled` raised.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
@@ -154,8 +143,13 @@ def train_segmenter(
     meta = _metadata(settings, model, train, settings.scale)
     model.train()
     running, t_last = [], time.time()
+    report(progress, min(state["iteration"], settings.iterations), settings.iterations)
     while state["iteration"] < settings.iterations:
         it = state["iteration"]
+        if cancel is not None and cancel.is_set():
+            save_checkpoint(checkpoint, model, optimizer, {"state": state})
+            log(f"cancelled at iteration {it}; run again to continue")
+            raise Cancelled
         lr = (
             settings.lr
             * min(1.0, (it + 1) / settings.warmup)
@@ -172,6 +166,7 @@ def train_segmenter(
         optimizer.step()
         running.append(float(loss.detach()))
         state["iteration"] = it + 1
+        report(progress, state["iteration"], settings.iterations)
         if state["iteration"] % 25 == 0:
             log(
                 f"iter {state['iteration']}/{settings.iterations} loss {np.mean(running):.3f} lr {lr:.4g} "

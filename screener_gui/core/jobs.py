@@ -1,0 +1,47 @@
+"""The contract every long job keeps: settings in, progress out, cancellation honoured.
+
+A long job (dataset generation, region / object / item extraction, training, evaluation,
+calibration, the soak run) is a plain function::
+
+    job(..., settings, *, progress: Progress | None = None, cancel: threading.Event | None = None)
+
+- ``settings`` is a frozen dataclass whose docstring's ``Attributes:`` section says what each field
+  means; the CLI makes its options from those fields (:mod:`screener_gui.cli_settings`), so a
+  default lives only in the dataclass.
+- ``progress(done, total)`` is called as work finishes, in the job's own unit (scans, items,
+  optimiser steps), ending with ``done == total`` when the job runs to its end. It is called on the
+  job's thread; the GUI turns it into a signal, the CLI into a progress bar. The core draws no bar.
+- ``cancel`` is polled between units of work. Once it is set the job stops at the next check,
+  leaves its output in the state its docstring names (a training run saves its checkpoint first,
+  so running it again continues; a dataset or cache is left without the index file that marks it
+  complete) and raises :class:`Cancelled`. A measurement (the soak run) returns what it
+  measured up to that point instead, so a stopped run still reports.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: units of work done of the total."""
+
+
+class Cancelled(Exception):
+    """A long job stopped because its cancel event was set (not an error: nothing is damaged)."""
+
+
+def check_cancel(cancel: threading.Event | None) -> None:
+    """Raise :class:`Cancelled` when ``cancel`` is set.
+
+    Raises:
+        Cancelled: The event is set.
+    """
+    if cancel is not None and cancel.is_set():
+        raise Cancelled
+
+
+def report(progress: Progress | None, done: int, total: int) -> None:
+    """Call ``progress(done, total)`` when there is a callback."""
+    if progress:
+        progress(done, total)
