@@ -22,20 +22,22 @@ def _every(step: int, unit: str) -> Callable[[int, int], None]:
 
 
 def _cmd_items(args: argparse.Namespace) -> int:
+    from screener_gui.cli_settings import settings_from
     from screener_gui.core.dataset import DatasetError
     from screener_gui.core.training.item_cache import write_item_cache
+    from screener_gui.core.training.settings import ItemSettings
 
+    settings = settings_from(ItemSettings, args)
     try:
-        cache = write_item_cache(
-            args.data, args.out, min_delta_e=args.min_delta_e, limit=args.limit, progress=_every(100, "scans")
-        )
+        cache = write_item_cache(args.data, args.out, settings, progress=_every(100, "scans"))
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     labels = [r.label for r in cache.records]
     print(
-        f"{len(cache)} items in {args.out}: {labels.count(1)} with an anomaly of ΔE ≥ {args.min_delta_e:g}, "
-        f"{labels.count(0)} clean, {labels.count(-1)} holding only fainter ones (left out)"
+        f"{len(cache)} items in {args.out}: {labels.count(1)} with an anomaly of "
+        f"ΔE ≥ {settings.min_delta_e:g}, {labels.count(0)} clean, {labels.count(-1)} holding only "
+        "fainter ones (left out)"
     )
     return 0
 
@@ -62,7 +64,9 @@ def _cmd_fit_item_head(args: argparse.Namespace) -> int:
 
     import torch
 
+    from screener_gui.cli_settings import settings_from
     from screener_gui.core.training.item_head import refit_item_head
+    from screener_gui.core.training.settings import FitHeadSettings
     from screener_gui.core.weights import WeightsError
 
     torch.set_num_threads(args.threads)
@@ -72,7 +76,7 @@ def _cmd_fit_item_head(args: argparse.Namespace) -> int:
             Path(args.train),
             Path(args.val),
             Path(args.out),
-            device=args.device,
+            settings_from(FitHeadSettings, args),
             log=_log,
             progress=_every(100, "items"),
         )
@@ -87,18 +91,12 @@ def _cmd_fit_item_head(args: argparse.Namespace) -> int:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register the dense detector's commands on the ``screener`` parser."""
     from screener_gui.cli_settings import add_settings_options
-    from screener_gui.core.training.settings import MIN_DELTA_E, DenseRun
+    from screener_gui.core.training.settings import DenseRun, FitHeadSettings, ItemSettings
 
     p = sub.add_parser("items", help="cut every item of a generated dataset into a dense-detector cache")
     p.add_argument("data", help="a dataset folder written by `screener synth`")
     p.add_argument("--out", required=True, help="cache folder")
-    p.add_argument(
-        "--min-delta-e",
-        type=float,
-        default=MIN_DELTA_E,
-        help=f"fainter anomalies are left out (default {MIN_DELTA_E:g})",
-    )
-    p.add_argument("--limit", type=int, default=None, help="only the first N scans")
+    add_settings_options(p, ItemSettings)
     p.set_defaults(func=_cmd_items)
 
     p = sub.add_parser("train-dense", help="train the dense whole-item detector on item caches")
@@ -113,6 +111,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--train", required=True, help="item cache to fit on")
     p.add_argument("--val", required=True, help="item cache to choose the head on (other scans)")
     p.add_argument("--out", required=True, help="weights file to write")
+    add_settings_options(p, FitHeadSettings)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--device", default="cpu")
     p.set_defaults(func=_cmd_fit_item_head)

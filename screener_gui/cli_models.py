@@ -40,21 +40,17 @@ def _cmd_train_segmenter(args: argparse.Namespace) -> int:
 
 
 def _cmd_regions(args: argparse.Namespace) -> int:
+    from screener_gui.cli_settings import settings_from
     from screener_gui.core.training.object_cache import extract_objects
     from screener_gui.core.training.region_cache import extract_regions
+    from screener_gui.core.training.settings import RegionSettings
 
+    settings = settings_from(RegionSettings, args)
     if args.mode == "pooled":
-        if args.strategy != "subcomponent":
+        if settings.strategy != "subcomponent":
             raise SystemExit("the pooled mode classifies sub-components: use --strategy subcomponent")
         with _bar("regions", "scan", args.quiet) as progress:
-            objects = extract_objects(
-                Path(args.data),
-                Path(args.out),
-                superpixel_area=args.superpixel_area,
-                workers=args.workers,
-                limit=args.limit,
-                progress=progress,
-            )
+            objects = extract_objects(Path(args.data), Path(args.out), settings, progress=progress)
         m = objects.meta
         print(
             f"{m.objects} objects with {m.anomaly} anomaly, {m.benign} benign and {m.ignored} ignored "
@@ -62,15 +58,7 @@ def _cmd_regions(args: argparse.Namespace) -> int:
         )
         return 0
     with _bar("regions", "scan", args.quiet) as progress:
-        cache = extract_regions(
-            Path(args.data),
-            Path(args.out),
-            strategy=args.strategy,
-            superpixel_area=args.superpixel_area,
-            workers=args.workers,
-            limit=args.limit,
-            progress=progress,
-        )
+        cache = extract_regions(Path(args.data), Path(args.out), settings, progress=progress)
     print(
         f"{len(cache)} regions ({cache.meta.anomaly} anomaly, {cache.meta.benign} benign, "
         f"{cache.meta.ignored} ignored by the rule) from {cache.meta.scans} scans -> {args.out}"
@@ -172,9 +160,11 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from screener_gui.cli_settings import settings_from
     from screener_gui.core.breakdown import breakdown_table
     from screener_gui.core.report import markdown_table
     from screener_gui.core.training.evaluate import evaluate
+    from screener_gui.core.training.settings import EvaluateSettings
 
     _threads(args)
     modes = args.modes or [args.mode]
@@ -183,13 +173,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         return 2
     from screener_gui.core.atomic import write_text_atomic
 
+    settings = settings_from(EvaluateSettings, args)
     side_by_side, left_out = {}, []
     for mode in modes:
         out = Path(args.out) / mode if len(modes) > 1 else Path(args.out)
         screener = _screener(args, mode)
-        rows, breakdowns, notes = evaluate(
-            Path(args.data), screener, out, limit=args.limit, progress=_progress
-        )
+        rows, breakdowns, notes = evaluate(Path(args.data), screener, out, settings, progress=_progress)
         print(f"\n{screener.detector.mode} mode:")
         print(markdown_table(rows))
         for level, level_rows in breakdowns.items():
@@ -371,24 +360,19 @@ def _model_options(p: argparse.ArgumentParser) -> None:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register the model subcommands on the ``screener`` parser."""
     from screener_gui.cli_settings import add_settings_options, field_help
-    from screener_gui.core.pipeline.superpixels import DEFAULT_SUPERPIXEL_AREA
     from screener_gui.core.training.settings import (
         CalibrateSettings,
         ClassifierSettings,
+        EvaluateSettings,
         PooledSettings,
+        RegionSettings,
         SegmenterSettings,
     )
 
     p = sub.add_parser("regions", help="crop and label the regions of a generated dataset for training")
     p.add_argument("data", help="generated dataset folder")
     p.add_argument("--out", required=True, help="region cache folder")
-    p.add_argument("--strategy", default="subcomponent", choices=("subcomponent", "object"))
-    p.add_argument(
-        "--superpixel-area",
-        type=int,
-        default=DEFAULT_SUPERPIXEL_AREA,
-        help=f"pixels per superpixel (default {DEFAULT_SUPERPIXEL_AREA})",
-    )
+    add_settings_options(p, RegionSettings)
     p.add_argument(
         "--mode",
         default="crop",
@@ -396,8 +380,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="crop: one 190x150 / 224x224 crop per region (the paper); pooled: whole objects with "
         "labelled superpixels, for the pooled (fast) DFL mode",
     )
-    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
-    p.add_argument("--limit", type=int, default=None, help="only the first N scans")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_regions)
 
@@ -451,7 +433,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="folder for metrics.md, metrics.csv, metrics.json (every level overall, per visibility "
         "bin and per anomaly kind), regions.csv and objects.csv (every scored region and object)",
     )
-    p.add_argument("--limit", type=int, default=None)
+    add_settings_options(p, EvaluateSettings)
     p.add_argument(
         "--modes",
         nargs="+",

@@ -30,6 +30,7 @@ def tiny_dataset(tmp_path_factory):
     """Six small generated scans (one item each, most hiding an anomaly), seed 0, with their
     sub-component region cache: shared by the training and evaluation tests."""
     from screener_gui.core.training.region_cache import extract_regions
+    from screener_gui.core.training.settings import RegionSettings
     from screener_gui.synth.dataset import write_dataset
     from screener_gui.synth.scene import SynthSettings
 
@@ -42,13 +43,7 @@ def tiny_dataset(tmp_path_factory):
         settings=SynthSettings(width_px=480, height_px=384, items_only=True, anomaly_rate=0.9),
     )
     regions = tmp_path_factory.mktemp("tiny_regions")
-    extract_regions(
-        folder,
-        regions,
-        strategy="subcomponent",
-        superpixel_area=1500,
-        workers=1,
-    )
+    extract_regions(folder, regions, RegionSettings("subcomponent", superpixel_area=1500, workers=1))
     return folder, regions
 
 
@@ -56,14 +51,10 @@ def tiny_dataset(tmp_path_factory):
 def tiny_objects(tiny_dataset, tmp_path_factory):
     """The tiny dataset's objects with labelled superpixels (the pooled mode's training input)."""
     from screener_gui.core.training.object_cache import extract_objects
+    from screener_gui.core.training.settings import RegionSettings
 
     folder = tmp_path_factory.mktemp("tiny_objects")
-    return extract_objects(
-        tiny_dataset[0],
-        folder,
-        superpixel_area=1500,
-        workers=1,
-    )
+    return extract_objects(tiny_dataset[0], folder, RegionSettings(superpixel_area=1500, workers=1))
 
 
 # ---- datasets written file by file ------------------------------------------------------------
@@ -230,3 +221,34 @@ def two_scan_dataset(tmp_path: Path) -> Path:
     """A laptop hiding an obvious slab (ΔE 12.5, in place of its battery cells) and faint screws
     (ΔE 1.5), and a phone hiding a handgun part with no visibility record (an older dataset)."""
     return write_dataset(tmp_path / "two_scans", TWO_SCANS)
+
+
+@pytest.fixture
+def labelled_scan():
+    """``labelled_scan(path, labels)``: write a 40 x 60 scan with one object (a phone) of two
+    superpixels at ``path``, and its label files with the annotator's ``labels``."""
+    from screener_gui.core.labels import LabelledObject, RegionLabels, file_sha256, save_labels
+
+    def make(path: Path, labels: list[int]) -> None:
+        rgb = np.full((40, 60, 3), 255, np.uint8)
+        rgb[10:30, 10:50] = (60, 140, 200)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rgb).save(path)
+        sp = np.zeros((40, 60), np.int32)
+        sp[10:30, 10:30], sp[10:30, 30:50] = 1, 2
+        save_labels(
+            path,
+            RegionLabels(
+                scan_name=path.name,
+                scan_sha256=file_sha256(path),
+                superpixels=sp,
+                object_of=np.array([-1, 0, 0], np.int32),
+                model_scores=np.array([0.2, 0.3], np.float32),
+                model_labels=np.array([0, 0], np.int8),
+                labels=np.array(labels, np.int8),
+                threshold=0.5,
+                objects=(LabelledObject(0, "phone", (10, 10, 50, 30)),),
+            ),
+        )
+
+    return make

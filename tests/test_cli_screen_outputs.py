@@ -157,3 +157,14 @@ def test_a_full_disk_stops_the_run_with_one_line_and_keeps_the_finished_results(
     err = capsys.readouterr().err
     assert "No space left on device" in err and str(out) in err and "Traceback" not in err
     assert len(_lines(out)) == 2  # the two finished lines, whole; the torn one dropped
+
+
+def test_ctrl_c_is_one_line_and_status_130_not_a_traceback(scans, tmp_path, capsys, monkeypatch):
+    from screener_gui import cli_models
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_models, "_screener", interrupted)
+    assert main(["screen", str(scans), "--out", str(tmp_path / "r.jsonl")]) == 130
+    assert capsys.readouterr().err == "interrupted\n"

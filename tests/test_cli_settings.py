@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import inspect
 import re
 import shlex
 from pathlib import Path
@@ -19,7 +18,11 @@ from screener_gui.core.training.settings import (
     CalibrateSettings,
     ClassifierSettings,
     DenseRun,
+    EvaluateSettings,
+    FitHeadSettings,
+    ItemSettings,
     PooledSettings,
+    RegionSettings,
     SegmenterSettings,
 )
 from screener_gui.gui.soak import SoakSettings
@@ -103,20 +106,70 @@ REQUIRED = ["--train", "t", "--val", "v", "--out", "o"]
         (["train-dense", *REQUIRED], DenseRun, DenseRun("t", "v", "o")),
         (["calibrate", "data"], CalibrateSettings, CalibrateSettings()),
         (["soak"], SoakSettings, SoakSettings()),
+        (["regions", "data", "--out", "o"], RegionSettings, RegionSettings()),
+        (["regions", "data", "--out", "o", "--mode", "pooled"], RegionSettings, RegionSettings()),
+        (["items", "data", "--out", "o"], ItemSettings, ItemSettings()),
+        (["evaluate", "data", "--out", "o"], EvaluateSettings, EvaluateSettings()),
+        (["fit-item-head", "--detector", "d", *REQUIRED], FitHeadSettings, FitHeadSettings()),
     ],
 )
 def test_a_command_without_options_runs_with_the_dataclass_defaults(command, settings_class, expected):
     assert _settings(command, settings_class) == expected
 
 
-def test_options_that_are_no_settings_field_default_to_the_functions_defaults():
-    from screener_gui.core.training.item_cache import write_item_cache
-    from screener_gui.core.training.region_cache import extract_regions
+@pytest.mark.parametrize(
+    ("command", "settings_class", "expected"),
+    [
+        (
+            [
+                "regions",
+                "d",
+                "--out",
+                "o",
+                "--strategy",
+                "object",
+                "--superpixel-area",
+                "900",
+                "--workers",
+                "3",
+            ],
+            RegionSettings,
+            RegionSettings("object", superpixel_area=900, workers=3),
+        ),
+        (["regions", "d", "--out", "o", "--limit", "5"], RegionSettings, RegionSettings(limit=5)),
+        (
+            ["items", "d", "--out", "o", "--min-delta-e", "5", "--limit", "2"],
+            ItemSettings,
+            ItemSettings(5.0, 2),
+        ),
+        (["evaluate", "d", "--out", "o", "--limit", "4"], EvaluateSettings, EvaluateSettings(limit=4)),
+        (
+            ["fit-item-head", "--detector", "d", *REQUIRED, "--device", "cuda"],
+            FitHeadSettings,
+            FitHeadSettings("cuda"),
+        ),
+    ],
+)
+def test_the_flags_of_the_converted_jobs_keep_their_names_and_meaning(command, settings_class, expected):
+    assert _settings(command, settings_class) == expected
 
-    regions = build_parser().parse_args(["regions", "data", "--out", "o"])
-    items = build_parser().parse_args(["items", "data", "--out", "o"])
-    assert regions.superpixel_area == inspect.signature(extract_regions).parameters["superpixel_area"].default
-    assert items.min_delta_e == inspect.signature(write_item_cache).parameters["min_delta_e"].default
+
+def test_the_pooled_regions_refuse_whole_objects_before_reading_anything(tmp_path):
+    from screener_gui.cli import main
+
+    with pytest.raises(SystemExit, match="sub-components"):
+        main(
+            [
+                "regions",
+                str(tmp_path),
+                "--out",
+                str(tmp_path / "o"),
+                "--mode",
+                "pooled",
+                "--strategy",
+                "object",
+            ]
+        )
 
 
 def _documented() -> list[str]:

@@ -41,6 +41,7 @@ decoding (see :func:`load_cost`). 1 GiB: an 8900 x 8900 RGBA PNG (871 MB) loads,
 float TIFF or a pair above about 30 megapixels is refused."""
 _MIN_TRANSMISSION = 1.0 / 65535.0  # keeps ln(T) finite where nothing got through
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic and BigTIFF
+_MAX_TIFF_PAGES = 64  # a scan is one page (perhaps with a few previews); more is a stack or damage
 DICOS_EXTENSIONS: tuple[str, ...] = (".dcm", ".dicos", ".dcs")  # DICOS / DICOM images (core.dicos)
 TDR_SUFFIX = ".tdr.dcm"
 """Name ending for threat reports (``<scan name>.tdr.dcm``): not listed as scans by :func:`is_dicos_name`."""
@@ -392,6 +393,13 @@ def _read_tiff(path: Path, dual: bool) -> np.ndarray | None:
     """
     try:
         with tifffile.TiffFile(path) as tif:
+            try:  # looks up at most this many pages: a damaged chain can lead through millions
+                tif.pages[_MAX_TIFF_PAGES]
+            except IndexError:
+                pass
+            else:
+                reason = f"it holds more than {_MAX_TIFF_PAGES} images (or a damaged page chain)"
+                raise ScanLoadError(path, f"{reason}; a scan is one image")
             series = tif.series[0]
             axes, shape = series.axes, series.shape
             stack = [n for axis, n in zip(axes, shape, strict=True) if axis not in "YXS" and n != 1]

@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 
 from screener_gui.cli import main
-from screener_gui.core.labels import LabelledObject, RegionLabels, file_sha256, labels_path, save_labels
+from screener_gui.core.labels import labels_path
 from screener_gui.core.weights import read_metadata, save_weights
 
 SHIPPED = Path(__file__).resolve().parents[2] / "models"
@@ -122,30 +122,6 @@ def test_evaluate_with_a_bad_detector_or_a_missing_dataset_is_one_line(bad_weigh
 # ---- label files ---------------------------------------------------------------------------------
 
 
-def _labelled_scan(path: Path, labels: list[int]) -> None:
-    """A 40 x 60 scan with one object of two superpixels, saved with ``labels``."""
-    rgb = np.full((40, 60, 3), 255, np.uint8)
-    rgb[10:30, 10:50] = (60, 140, 200)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(rgb).save(path)
-    sp = np.zeros((40, 60), np.int32)
-    sp[10:30, 10:30], sp[10:30, 30:50] = 1, 2
-    save_labels(
-        path,
-        RegionLabels(
-            scan_name=path.name,
-            scan_sha256=file_sha256(path),
-            superpixels=sp,
-            object_of=np.array([-1, 0, 0], np.int32),
-            model_scores=np.array([0.2, 0.3], np.float32),
-            model_labels=np.array([0, 0], np.int8),
-            labels=np.array(labels, np.int8),
-            threshold=0.5,
-            objects=(LabelledObject(0, "phone", (10, 10, 50, 30)),),
-        ),
-    )
-
-
 def _edit(scan: Path, change) -> None:
     path = labels_path(scan)
     path.write_text(change(path.read_text()))
@@ -166,13 +142,13 @@ def _map_claiming(scan: Path, width: int, height: int) -> str:
     return hashlib.sha256(bytes(data)).hexdigest()
 
 
-def _bad_label_folder(folder: Path) -> dict[str, str]:
+def _bad_label_folder(folder: Path, labelled_scan) -> dict[str, str]:
     """Labelled scans with broken label files beside one good one; {scan name: expected words}."""
-    _labelled_scan(folder / "good.png", [1, 0])
+    labelled_scan(folder / "good.png", [1, 0])
     expected = {}
 
     def broken(name: str, change, words: str) -> None:
-        _labelled_scan(folder / name, [0, 1])
+        labelled_scan(folder / name, [0, 1])
         _edit(folder / name, change)
         expected[name] = words
 
@@ -183,14 +159,14 @@ def _bad_label_folder(folder: Path) -> dict[str, str]:
     broken("not_json.png", lambda t: t[: len(t) // 2], "not readable JSON")
     broken("bad_label.png", lambda t: t.replace('"label": 1', '"label": 7'), "not 0 (benign) or 1")
 
-    _labelled_scan(folder / "huge_map.png", [0, 1])
+    labelled_scan(folder / "huge_map.png", [0, 1])
     digest = _map_claiming(folder / "huge_map.png", 20000, 20000)
     doc = json.loads(labels_path(folder / "huge_map.png").read_text())
     labels_path(folder / "huge_map.png").write_text(
         json.dumps(doc | {"height": 20000, "width": 20000, "superpixels_sha256": digest})
     )
     expected["huge_map.png"] = "too large"
-    _labelled_scan(folder / "map_header.png", [0, 1])
+    labelled_scan(folder / "map_header.png", [0, 1])
     digest = _map_claiming(folder / "map_header.png", 20000, 20000)
     doc = json.loads(labels_path(folder / "map_header.png").read_text())
     labels_path(folder / "map_header.png").write_text(json.dumps(doc | {"superpixels_sha256": digest}))
@@ -198,9 +174,11 @@ def _bad_label_folder(folder: Path) -> dict[str, str]:
     return expected
 
 
-def test_export_labels_leaves_out_each_bad_label_file_with_one_line_and_exports_the_rest(tmp_path, capsys):
+def test_export_labels_leaves_out_each_bad_label_file_with_one_line_and_exports_the_rest(
+    tmp_path, capsys, labelled_scan
+):
     scans = tmp_path / "scans"
-    expected = _bad_label_folder(scans)
+    expected = _bad_label_folder(scans, labelled_scan)
     out = tmp_path / "cache"
     assert main(["export-labels", str(scans), "--out", str(out)]) == 1
     printed = capsys.readouterr()
@@ -212,8 +190,8 @@ def test_export_labels_leaves_out_each_bad_label_file_with_one_line_and_exports_
     assert (out / "meta.json").is_file()
 
 
-def test_export_labels_refuses_an_out_that_is_an_existing_file(tmp_path, capsys):
-    _labelled_scan(tmp_path / "a.png", [1, 0])
+def test_export_labels_refuses_an_out_that_is_an_existing_file(tmp_path, capsys, labelled_scan):
+    labelled_scan(tmp_path / "a.png", [1, 0])
     (tmp_path / "taken").write_text("precious")
     assert main(["export-labels", str(tmp_path / "a.png"), "--out", str(tmp_path / "taken")]) == 1
     err = capsys.readouterr().err

@@ -459,3 +459,14 @@ def test_save_png_atomic_refuses_other_arrays(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="cannot save float32"):
         save_png_atomic(tmp_path / "x.png", np.zeros((2, 2), np.float32))
     assert not (tmp_path / "x.png").exists()
+
+
+def test_a_tiff_with_a_long_page_chain_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    import tifffile
+
+    path = tmp_path / "stack.tif"
+    with tifffile.TiffWriter(path) as tif:  # 3000 separate pages, as a damaged chain can claim
+        for _ in range(3000):
+            tif.write(np.zeros((4, 4), np.uint8), contiguous=False)
+    with pytest.raises(ScanLoadError, match="more than 64 images"):
+        load_scan(path)

@@ -9,6 +9,7 @@ from screener_gui.core.dataset import Dataset
 from screener_gui.core.models.card import DenseCard, read_card
 from screener_gui.core.training.dense import DenseRun, dense_loss, sample_batch, train_dense
 from screener_gui.core.training.item_cache import IGNORE, ItemCache, write_item_cache
+from screener_gui.core.training.settings import ItemSettings
 from screener_gui.core.weights import load_weights
 from screener_gui.synth.dataset import write_dataset
 from screener_gui.synth.scene import SynthSettings
@@ -19,7 +20,7 @@ def cache(tmp_path_factory) -> ItemCache:
     folder = tmp_path_factory.mktemp("items")
     settings = SynthSettings(width_px=480, height_px=384, items_only=True, anomaly_rate=0.6)
     write_dataset(folder / "data", 10, seed=77, settings=settings, workers=1)
-    return write_item_cache(folder / "data", folder / "cache", min_delta_e=2.0)
+    return write_item_cache(folder / "data", folder / "cache", ItemSettings(min_delta_e=2.0))
 
 
 def test_every_item_is_cut_out_with_targets_that_follow_the_visibility(cache):

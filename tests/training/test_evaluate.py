@@ -16,9 +16,11 @@ from screener_gui.core.pipeline.screen import RegionScores, ScreeningResult
 from screener_gui.core.pipeline.superpixels import Superpixels
 from screener_gui.core.scan import Scan
 from screener_gui.core.training.evaluate import OBJECT_COLUMNS, REGION_COLUMNS, evaluate
+from screener_gui.core.training.settings import EvaluateSettings
 
 BLOCK = 10  # superpixels of the scripted screener: 10 x 10 px blocks of each object
 THRESHOLD = 0.5
+ALL = EvaluateSettings()  # every scan
 
 
 class _Part:
@@ -103,7 +105,7 @@ def evaluated(tmp_path: Path, planted):
     ]
     folder = planted.write(tmp_path / "data", scans)
     out = tmp_path / "eval"
-    rows, breakdowns, _ = evaluate(folder, ObviousOnlyScreener(folder), out)
+    rows, breakdowns, _ = evaluate(folder, ObviousOnlyScreener(folder), out, ALL)
     return out, rows, breakdowns
 
 
@@ -159,7 +161,7 @@ def test_objects_csv_names_kinds_and_the_most_visible_anomaly(evaluated) -> None
 
 
 def test_an_item_found_without_the_part_hiding_its_anomaly_is_a_missed_threat(two_scan_dataset, tmp_path):
-    rows, _, _ = evaluate(two_scan_dataset, PartialMaskScreener(two_scan_dataset), tmp_path)
+    rows, _, _ = evaluate(two_scan_dataset, PartialMaskScreener(two_scan_dataset), tmp_path, ALL)
     table = _csv(tmp_path / "objects.csv")
     found = [r for r in table if not r["object"].startswith("missed")]
     missed = [r for r in table if r["object"].startswith("missed")]
@@ -192,12 +194,12 @@ def test_evaluation_and_calibration_report_each_scan_and_stop_before_writing(two
 
     screener = ObviousOnlyScreener(two_scan_dataset)
     calls: list[tuple[int, int]] = []
-    evaluate(two_scan_dataset, screener, tmp_path / "all", progress=lambda d, t: calls.append((d, t)))
+    evaluate(two_scan_dataset, screener, tmp_path / "all", ALL, progress=lambda d, t: calls.append((d, t)))
     assert calls == [(0, 2), (1, 2), (2, 2)]
     cancel = threading.Event()
     stop_after_one = lambda done, total: done and cancel.set()  # noqa: E731
     with pytest.raises(Cancelled):
-        evaluate(two_scan_dataset, screener, tmp_path / "cut", progress=stop_after_one, cancel=cancel)
+        evaluate(two_scan_dataset, screener, tmp_path / "cut", ALL, progress=stop_after_one, cancel=cancel)
     assert not (tmp_path / "cut").exists()
     cancel.clear()
     weights = tmp_path / "detector.safetensors"
@@ -210,7 +212,7 @@ def test_a_scan_whose_files_are_damaged_is_named_and_left_out_and_the_others_are
     two_scan_dataset, tmp_path
 ):
     (two_scan_dataset / "images" / "bag_000001.png").write_bytes(b"\x89PNG\r\n\x1a\n cut short")
-    rows, _, notes = evaluate(two_scan_dataset, PartialMaskScreener(two_scan_dataset), tmp_path)
+    rows, _, notes = evaluate(two_scan_dataset, PartialMaskScreener(two_scan_dataset), tmp_path, ALL)
     (problem,) = notes["scans not evaluated (left out of every figure)"]
     assert problem.startswith("bag_000001: ") and "bag_000001.png" in problem
     assert rows["bag"].positives + rows["bag"].negatives == 1  # only the readable scan counts

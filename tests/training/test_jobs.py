@@ -17,6 +17,7 @@ from screener_gui.core.training.item_head import L2_GRID, ItemFeatures, fit_item
 from screener_gui.core.training.object_cache import ObjectCache, extract_objects
 from screener_gui.core.training.pooled import PooledSettings, train_pooled
 from screener_gui.core.training.region_cache import RegionCache, extract_regions
+from screener_gui.core.training.settings import ItemSettings, RegionSettings
 from screener_gui.core.weights import load_weights
 
 
@@ -44,14 +45,18 @@ def _quiet(_: str) -> None:
 
 def test_region_extraction_reports_each_scan_and_a_cancelled_one_leaves_no_cache(tiny_dataset, tmp_path):
     progress = Recorder()
-    extract_regions(tiny_dataset[0], tmp_path / "all", strategy="object", workers=1, progress=progress)
+    extract_regions(tiny_dataset[0], tmp_path / "all", RegionSettings("object", workers=1), progress=progress)
     assert progress.ended() and progress.calls[-1] == (6, 6)
     for workers in (1, 2):
         stop = Recorder(at=2)
         out = tmp_path / f"cancelled{workers}"
         with pytest.raises(Cancelled):
             extract_regions(
-                tiny_dataset[0], out, strategy="object", workers=workers, progress=stop, cancel=stop.cancel
+                tiny_dataset[0],
+                out,
+                RegionSettings("object", workers=workers),
+                progress=stop,
+                cancel=stop.cancel,
             )
         assert stop.calls[-1] == (2, 6) and not (out / "meta.json").exists()
         assert not list(out.glob(".*"))  # no spill file left
@@ -63,7 +68,11 @@ def test_object_extraction_stops_when_cancelled(tiny_dataset, tmp_path):
     stop = Recorder(at=1)
     with pytest.raises(Cancelled):
         extract_objects(
-            tiny_dataset[0], tmp_path, superpixel_area=1500, workers=1, progress=stop, cancel=stop.cancel
+            tiny_dataset[0],
+            tmp_path,
+            RegionSettings(superpixel_area=1500, workers=1),
+            progress=stop,
+            cancel=stop.cancel,
         )
     assert not (tmp_path / "meta.json").exists()
     with pytest.raises((ValueError, OSError)):
@@ -72,11 +81,11 @@ def test_object_extraction_stops_when_cancelled(tiny_dataset, tmp_path):
 
 def test_an_item_cache_cancelled_over_a_complete_one_is_no_cache(tiny_dataset, tmp_path):
     progress = Recorder()
-    write_item_cache(tiny_dataset[0], tmp_path, progress=progress)
+    write_item_cache(tiny_dataset[0], tmp_path, ItemSettings(), progress=progress)
     assert progress.ended() and progress.calls[-1] == (6, 6)
     stop = Recorder(at=3)
     with pytest.raises(Cancelled):
-        write_item_cache(tiny_dataset[0], tmp_path, progress=stop, cancel=stop.cancel)
+        write_item_cache(tiny_dataset[0], tmp_path, ItemSettings(), progress=stop, cancel=stop.cancel)
     with pytest.raises(ValueError, match="not an item cache"):
         ItemCache.open(tmp_path)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,10 +16,13 @@ from screener_gui.core.training.region_cache import (
     extract_regions,
     visible_targets,
 )
+from screener_gui.core.training.settings import RegionSettings
 from screener_gui.synth.dataset import write_dataset
 from screener_gui.synth.scene import SynthSettings
 
 SETTINGS = SynthSettings(width_px=400, height_px=320, items_only=True)
+SUBCOMPONENTS = RegionSettings("subcomponent", superpixel_area=1500, workers=1)
+OBJECTS = RegionSettings("object", workers=1)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +36,7 @@ def dataset(tmp_path_factory):
 @pytest.fixture(scope="module")
 def subcomponents(dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("subcomponent")
-    extract_regions(dataset, out, strategy="subcomponent", superpixel_area=1500, workers=1)
+    extract_regions(dataset, out, SUBCOMPONENTS)
     return RegionCache.open(out), out
 
 
@@ -76,7 +80,7 @@ def test_subcomponent_cache_round_trip(dataset, subcomponents):
 
 def test_same_output_with_one_or_two_workers(dataset, subcomponents, tmp_path):
     serial, _ = subcomponents
-    parallel = extract_regions(dataset, tmp_path, strategy="subcomponent", superpixel_area=1500, workers=2)
+    parallel = extract_regions(dataset, tmp_path, replace(SUBCOMPONENTS, workers=2))
     for name in (
         "crops",
         "targets",
@@ -94,7 +98,7 @@ def test_same_output_with_one_or_two_workers(dataset, subcomponents, tmp_path):
 
 
 def test_object_cache_labels_objects_that_hold_an_anomaly(dataset, tmp_path):
-    cache = extract_regions(dataset, tmp_path, strategy="object", workers=1)
+    cache = extract_regions(dataset, tmp_path, OBJECTS)
     scans = Dataset.open(dataset).scans
     objects = [(scan, o) for scan in scans for o in scan.objects]
     assert cache.crops.shape == (len(objects), 224, 224, 3)
@@ -105,9 +109,7 @@ def test_object_cache_labels_objects_that_hold_an_anomaly(dataset, tmp_path):
 
 def test_limit_and_select_split_by_scan(dataset, subcomponents, tmp_path):
     cache, _ = subcomponents
-    first = extract_regions(
-        dataset, tmp_path, strategy="subcomponent", superpixel_area=1500, limit=1, workers=1
-    )
+    first = extract_regions(dataset, tmp_path, replace(SUBCOMPONENTS, limit=1))
     assert set(np.unique(first.scan_ids)) == {0} and first.meta.scans == 1
     picked = cache.select([0])
     assert len(picked) == len(first)
@@ -119,9 +121,17 @@ def test_a_folder_without_meta_is_not_a_cache(tmp_path, dataset):
     with pytest.raises(FileNotFoundError, match=r"meta\.json"):
         RegionCache.open(tmp_path)
     with pytest.raises(DatasetError, match="manifest"):
-        extract_regions(tmp_path, tmp_path / "out", strategy="object")
+        extract_regions(tmp_path, tmp_path / "out", OBJECTS)
     with pytest.raises(ValueError, match="strategy"):
-        extract_regions(dataset, tmp_path / "out", strategy="pixels")  # type: ignore[arg-type]
+        extract_regions(dataset, tmp_path / "out", RegionSettings("pixels"))  # type: ignore[arg-type]
+
+
+def test_an_object_cache_holds_sub_components_only(dataset, tmp_path):
+    from screener_gui.core.training.object_cache import extract_objects
+
+    with pytest.raises(ValueError, match="sub-components"):
+        extract_objects(dataset, tmp_path / "out", OBJECTS)
+    assert not (tmp_path / "out").exists()  # refused before anything is written
 
 
 def test_balanced_indices_up_sample_the_minority():
@@ -140,9 +150,7 @@ def test_balanced_indices_up_sample_the_minority():
 def test_regions_carry_their_anomalys_kind_and_visibility(two_scan_dataset, tmp_path):
     """The laptop's obvious slab (ΔE 12.5) and faint screws (ΔE 1.5, 12 px) are both labelled, each
     with its kind and ΔE; the phone's handgun part has no visibility record (NaN)."""
-    cache = extract_regions(
-        two_scan_dataset, tmp_path, strategy="subcomponent", superpixel_area=300, workers=1
-    )
+    cache = extract_regions(two_scan_dataset, tmp_path, replace(SUBCOMPONENTS, superpixel_area=300))
     kinds = cache.meta.anomaly_kinds
     positive = cache.targets == 1
     found = {
@@ -154,7 +162,7 @@ def test_regions_carry_their_anomalys_kind_and_visibility(two_scan_dataset, tmp_
 
 
 def test_objects_carry_their_most_visible_anomaly(two_scan_dataset, tmp_path):
-    cache = extract_regions(two_scan_dataset, tmp_path, strategy="object", workers=1)
+    cache = extract_regions(two_scan_dataset, tmp_path, OBJECTS)
     assert cache.targets.tolist() == [1, 1]
     assert cache.anomaly_ids.tolist() == [1, 1]  # the slab, not the fainter screws
     assert [cache.meta.anomaly_kinds[k] for k in cache.kinds] == ["organic_slab", "handgun"]

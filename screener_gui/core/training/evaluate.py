@@ -35,7 +35,7 @@ from screener_gui.core.pipeline.regions import ANOMALY, IGNORED, object_targets,
 from screener_gui.core.pipeline.screen import Screener, ScreeningResult
 from screener_gui.core.report import write_csv, write_report
 from screener_gui.core.scan import Scan
-from screener_gui.core.training.settings import CalibrateSettings
+from screener_gui.core.training.settings import CalibrateSettings, EvaluateSettings
 from screener_gui.core.weights import load_weights, save_weights
 
 REGION_COLUMNS = ("scan", "object", "region", "score", "label", "anomaly_id", "kind", "delta_e")
@@ -319,13 +319,14 @@ def evaluate(
     folder: Path,
     screener: Screener,
     out_dir: Path,
+    settings: EvaluateSettings,
     *,
-    limit: int | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> tuple[dict[str, BinaryMetrics], dict[str, tuple[SubsetMetrics, ...]], dict]:
-    """Screen a test dataset; write ``metrics.md/.csv/.json``, ``regions.csv`` and ``objects.csv``
-    to ``out_dir``; return the rows per level, their breakdowns and the notes.
+    """Screen a test dataset (its first ``settings.limit`` scans); write ``metrics.md/.csv/.json``,
+    ``regions.csv`` and ``objects.csv`` to ``out_dir``; return the rows per level, their breakdowns
+    and the notes.
 
     ``progress`` gets (scans screened, scans). When ``cancel`` is set the job stops before the
     next scan and writes nothing.
@@ -334,7 +335,7 @@ def evaluate(
         DatasetError: The folder is no complete dataset, or one of its files is malformed.
         Cancelled: ``cancel`` was set.
     """
-    c = collect(folder, screener, limit=limit, progress=progress, cancel=cancel)
+    c = collect(folder, screener, limit=settings.limit, progress=progress, cancel=cancel)
     cm = screener.detector
     rows, breakdowns = level_metrics(c, cm.region_threshold, cm.object_threshold)
     unmeasured = sum(1 for r in c.bags if r.label == 1 and math.isnan(r.max_delta_e))

@@ -34,7 +34,7 @@ from screener_gui.core.atomic import write_bytes_atomic, write_text_atomic
 from screener_gui.core.dataset import Dataset, ScanEntry
 from screener_gui.core.jobs import Progress, check_cancel, report
 from screener_gui.core.physics import default_scanner
-from screener_gui.core.training.settings import MIN_DELTA_E
+from screener_gui.core.training.settings import ItemSettings
 
 FORMAT = "xray-screener item cache"
 FORMAT_VERSION = 2
@@ -136,13 +136,13 @@ def _items(entry: ScanEntry, min_delta_e: float) -> list[tuple[ItemRecord, dict[
 def write_item_cache(
     data: str | Path,
     out: str | Path,
+    settings: ItemSettings,
     *,
-    min_delta_e: float = MIN_DELTA_E,
-    limit: int | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> ItemCache:
-    """Cut every item of the dataset at ``data`` into the cache folder ``out``.
+    """Cut every item of the dataset at ``data`` into the cache folder ``out``, its targets at
+    ``settings.min_delta_e`` (of the first ``settings.limit`` scans).
 
     The index is removed first and written last: a folder with an ``index.json`` is complete.
     ``progress`` gets (scans done, scans); when ``cancel`` is set the job stops after its current
@@ -156,7 +156,8 @@ def write_item_cache(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "index.json").unlink(missing_ok=True)
-    scans = dataset.scans[:limit]
+    min_delta_e = settings.min_delta_e
+    scans = dataset.scans[: settings.limit]
     records = []
     report(progress, 0, len(scans))
     for n, entry in enumerate(scans, start=1):

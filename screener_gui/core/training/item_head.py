@@ -31,6 +31,7 @@ from screener_gui.core.metrics import roc_auc
 from screener_gui.core.models.dense import DenseDetector
 from screener_gui.core.pipeline.dense import DenseModel
 from screener_gui.core.training.item_cache import ItemCache
+from screener_gui.core.training.settings import FitHeadSettings
 from screener_gui.core.weights import save_weights
 
 L2_GRID = (1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
@@ -42,15 +43,16 @@ def refit_item_head(
     train: Path,
     val: Path,
     out: Path,
+    settings: FitHeadSettings,
     *,
-    device: str = "cpu",
     log: Callable[[str], None] = print,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> dict[str, float]:
     """Read dense-detector ``weights``, fit its item head on the ``train`` item cache (chosen on
-    ``val``) and write the result to ``out`` with the fit recorded in its card. Item features are
-    kept beside ``out`` (``<out>.train_features.npz``...) and reused when the weights are the same.
+    ``val``) and write the result to ``out`` with the fit recorded in its card. The items pass the
+    network on ``settings.device``. Item features are kept beside ``out``
+    (``<out>.train_features.npz``...) and reused when the weights are the same.
 
     ``progress`` counts the items of both caches passed through the network (reused features
     count at once). When ``cancel`` is set the job stops before ``out`` is written; the features
@@ -61,6 +63,7 @@ def refit_item_head(
         ValueError: A cache is missing, malformed, or lacks one class.
         Cancelled: ``cancel`` was set.
     """
+    device = settings.device
     loaded = DenseModel.load(weights, torch.device(device))
     card, model = loaded.card, loaded.model
     caches = {"train": ItemCache.open(train), "val": ItemCache.open(val)}

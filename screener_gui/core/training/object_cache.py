@@ -39,8 +39,9 @@ from screener_gui.core.pipeline.regions import (
     BENIGN_MAX,
     BENIGN_MAX_PIXELS,
 )
-from screener_gui.core.pipeline.superpixels import DEFAULT_SUPERPIXEL_AREA, segment_objects
+from screener_gui.core.pipeline.superpixels import segment_objects
 from screener_gui.core.training.region_cache import ScanJob, run_jobs, scan_jobs
+from screener_gui.core.training.settings import RegionSettings
 from screener_gui.core.training.truth import LabelledRegions, scan_truth, superpixel_labels
 
 FORMAT_VERSION = 2  # 2: the label rule of 30 % / 30 % / 30 px, labels carry their anomaly
@@ -176,29 +177,32 @@ def _objects_of_scan(job: ScanJob) -> list[tuple[np.ndarray, np.ndarray, Labelle
 def extract_objects(
     dataset_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
+    settings: RegionSettings,
     *,
-    superpixel_area: int = DEFAULT_SUPERPIXEL_AREA,
-    workers: int | None = None,
-    limit: int | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> ObjectCache:
-    """Cut out and label every object of a generated dataset into ``out_dir`` (replaced if there).
+    """Cut out and label every object of a generated dataset into ``out_dir`` (replaced if there),
+    split into superpixels of ``settings.superpixel_area``, by ``settings.workers`` processes.
 
     ``progress`` gets (scans done, scans); when ``cancel`` is set the workers are stopped and the
     folder is left without its ``meta.json`` (no cache).
 
     Raises:
+        ValueError: ``settings.strategy`` is not "subcomponent" (an object cache holds superpixels).
         DatasetError: ``dataset_dir`` is no complete dataset, or a file of it is malformed.
         Cancelled: ``cancel`` was set.
     """
+    if settings.strategy != "subcomponent":
+        raise ValueError(f"an object cache holds sub-components, not {settings.strategy!r} regions")
+    superpixel_area = settings.superpixel_area
     out_dir = Path(out_dir)
     dataset = Dataset.open(dataset_dir)
-    jobs = scan_jobs(dataset, "subcomponent", superpixel_area)[:limit]
+    jobs = scan_jobs(dataset, "subcomponent", superpixel_area)[: settings.limit]
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "meta.json").unlink(missing_ok=True)
     parts: dict[str, list[np.ndarray]] = {name: [] for name in _ARRAYS}
-    results = run_jobs(jobs, workers, progress, _objects_of_scan, cancel=cancel)
+    results = run_jobs(jobs, settings.workers, progress, _objects_of_scan, cancel=cancel)
     for job, found in zip(jobs, results, strict=True):
         for image, labels, regions, category in found:
             parts["images"].append(image.reshape(-1, 3))

@@ -31,7 +31,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TypeVar, get_args
 
 import numpy as np
 
@@ -52,7 +52,8 @@ from screener_gui.core.pipeline.regions import (
     object_crops,
     superpixel_crops,
 )
-from screener_gui.core.pipeline.superpixels import DEFAULT_SUPERPIXEL_AREA, segment_objects
+from screener_gui.core.pipeline.superpixels import segment_objects
+from screener_gui.core.training.settings import RegionSettings, Strategy
 from screener_gui.core.training.truth import (
     LABEL_FIELDS,
     LabelledRegions,
@@ -61,8 +62,7 @@ from screener_gui.core.training.truth import (
     superpixel_labels,
 )
 
-Strategy = Literal["subcomponent", "object"]
-STRATEGIES: tuple[str, ...] = ("subcomponent", "object")
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
 FORMAT_VERSION = 2  # 2: the label rule of 30 % / 30 % / 30 px, labels carry their anomaly
 T = TypeVar("T")
 
@@ -243,27 +243,22 @@ class _ScanRegions:
 def extract_regions(
     dataset_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
+    settings: RegionSettings,
     *,
-    strategy: Strategy,
-    superpixel_area: int = DEFAULT_SUPERPIXEL_AREA,
-    workers: int | None = None,
-    limit: int | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> RegionCache:
     """Crop and label every region of a generated dataset into ``out_dir``.
 
     Regions come from the ground-truth object masks: their superpixels ("subcomponent") or the
-    objects themselves ("object"). Superpixels the rule ignores are left out. Scans are processed
-    in parallel; the output order is by scan index, then region, whatever ``workers`` is.
+    objects themselves ("object"), as ``settings.strategy`` says. Superpixels the rule ignores are
+    left out. Scans are processed in parallel; the output order is by scan index, then region,
+    whatever ``settings.workers`` is.
 
     Args:
         dataset_dir: A complete folder written by ``screener synth`` (see docs/dataset_format.md).
         out_dir: Output folder (created; an existing cache there is replaced).
-        strategy: "subcomponent" or "object".
-        superpixel_area: Pixels per superpixel (subcomponent only).
-        workers: Processes (default: all cores; 1 runs in this process).
-        limit: Only the first ``limit`` scans.
+        settings: Strategy, superpixel area, processes and scan limit.
         progress: Called with (scans done, scans) as scans are extracted.
         cancel: When set, the workers are stopped and the folder is left without its
             ``meta.json`` (no cache); see :mod:`screener_gui.core.jobs`.
@@ -273,11 +268,12 @@ def extract_regions(
         DatasetError: ``dataset_dir`` is no complete dataset, or a file of it is malformed.
         Cancelled: ``cancel`` was set.
     """
+    strategy, superpixel_area = settings.strategy, settings.superpixel_area
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; expected one of {STRATEGIES}")
     out_dir = Path(out_dir)
     dataset = Dataset.open(dataset_dir)
-    jobs = scan_jobs(dataset, strategy, superpixel_area)[:limit]
+    jobs = scan_jobs(dataset, strategy, superpixel_area)[: settings.limit]
     size = SUBCOMPONENT_SIZE if strategy == "subcomponent" else OBJECT_SIZE
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -288,7 +284,9 @@ def extract_regions(
     ignored = 0
     try:
         with open(spill, "wb") as spill_file:
-            for job, regions in zip(jobs, run_jobs(jobs, workers, progress, cancel=cancel), strict=True):
+            for job, regions in zip(
+                jobs, run_jobs(jobs, settings.workers, progress, cancel=cancel), strict=True
+            ):
                 np.ascontiguousarray(regions.crops).tofile(spill_file)
                 labels.append(regions.labels)
                 scan_ids.append(np.full(len(regions.labels.targets), job.scan_id, np.int32))

@@ -10,8 +10,65 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-MIN_DELTA_E = 2.0
-"""ΔE below which an anomaly is left out of an item cache's targets (``screener items``)."""
+from screener_gui.core.pipeline.superpixels import DEFAULT_SUPERPIXEL_AREA
+
+Strategy = Literal["subcomponent", "object"]
+"""What a region is: a superpixel of an object (the paper's) or the whole object."""
+
+
+@dataclass(frozen=True)
+class RegionSettings:
+    """How a region cache (``extract_regions``) or an object cache (``extract_objects``) is cut.
+
+    Attributes:
+        strategy: What a region is: a superpixel of an object (subcomponent, the paper's) or the
+            whole object. Object caches (the pooled mode) hold sub-components only.
+        superpixel_area: Pixels per superpixel, each pixel 0.64 mm² (sub-components only).
+        workers: Processes (none: one per core; 1 runs in this process).
+        limit: Only the first this many scans (none: all).
+    """
+
+    strategy: Strategy = "subcomponent"
+    superpixel_area: int = DEFAULT_SUPERPIXEL_AREA
+    workers: int | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class ItemSettings:
+    """How an item cache for the dense detector is cut (``write_item_cache``, ``screener items``).
+
+    Attributes:
+        min_delta_e: Anomalies fainter than this ΔE are neither class in the pixel targets, and an
+            item holding only such anomalies is left out of the item loss and of validation.
+        limit: Only the first this many scans (none: all).
+    """
+
+    min_delta_e: float = 2.0
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class EvaluateSettings:
+    """What an evaluation (``evaluate``) screens; the models are chosen apart from it.
+
+    Attributes:
+        limit: Only the first this many scans of the dataset (none: all).
+    """
+
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class FitHeadSettings:
+    """How a dense detector's item head is refitted (``refit_item_head``).
+
+    Attributes:
+        device: Where the network passes the items whole (cpu, cuda ...); the head itself is fitted
+            on the CPU.
+    """
+
+    device: str = "cpu"
 
 
 @dataclass(frozen=True)
