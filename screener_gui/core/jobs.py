@@ -20,8 +20,18 @@ calibration, the soak run) is a plain function::
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
+import signal
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+Job = TypeVar("Job")
+Result = TypeVar("Result")
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: units of work done of the total."""
@@ -45,3 +55,38 @@ def report(progress: Progress | None, done: int, total: int) -> None:
     """Call ``progress(done, total)`` when there is a callback."""
     if progress:
         progress(done, total)
+
+
+def parallel_map(
+    work: Callable[[Job], Result],
+    jobs: list[Job],
+    workers: int,
+    *,
+    setup: Callable[[], None] | None = None,
+) -> Iterator[Result]:
+    """``work`` applied to ``jobs`` in ``workers`` processes; the results in job order.
+
+    Leaving early (a cancel, an error, Ctrl+C, a consumer that stops) drops the jobs not yet started
+    and waits only for the ones running, one per worker, so no worker outlives the call. The
+    workers also die with this process, even when it is killed by SIGKILL (Linux:
+    ``PR_SET_PDEATHSIG``). ``setup`` runs once in each worker (a module-level function).
+
+    (``multiprocessing.Pool.terminate`` is not used: it can wait for ever on a worker that sits
+    idle holding the task queue's lock.)
+    """
+    executor = ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(os.getpid(), setup))
+    try:
+        yield from executor.map(work, jobs)
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_worker(parent: int, setup: Callable[[], None] | None) -> None:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            pr_set_pdeathsig = 1  # <sys/prctl.h>
+            ctypes.CDLL("libc.so.6").prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the line above
+            os._exit(1)
+    if setup is not None:
+        setup()

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import json
-import multiprocessing
 import os
-import signal
 import threading
 import time
 from collections import Counter
@@ -30,7 +28,7 @@ import numpy as np
 
 from screener_gui.core.atomic import write_text_atomic
 from screener_gui.core.io import save_png_atomic
-from screener_gui.core.jobs import Progress, check_cancel, report
+from screener_gui.core.jobs import Progress, check_cancel, parallel_map, report
 from screener_gui.synth import coco
 from screener_gui.synth.anomalies import ANOMALY_KINDS
 from screener_gui.synth.items import CATEGORIES
@@ -111,24 +109,15 @@ def _write_one(job: tuple[Path, int, int, SynthSettings]) -> ScanRecord:
     )
 
 
-def _worker_start(parent: int) -> None:
-    """Set up a generator process: die with the parent, and keep the heap between scans.
-
-    A ``screener synth`` that is killed (even by SIGKILL, which it cannot catch) takes its workers
-    with it: Linux sends them SIGKILL when the parent dies (``PR_SET_PDEATHSIG``).
-
-    glibc is asked to keep freed memory instead of returning it to the OS after every scan: each
-    scan allocates and frees some hundred MB of arrays, and unmapping them and faulting them in
-    again costs 10–15 % of generation time. Other platforms keep their defaults.
+def _keep_heap() -> None:
+    """In a generator process: ask glibc to keep freed memory instead of returning it to the OS
+    after every scan. Each scan allocates and frees some hundred MB of arrays, and unmapping them
+    and faulting them in again costs 10–15 % of generation time. Other platforms keep their defaults.
     """
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
         return
-    pr_set_pdeathsig = 1  # <sys/prctl.h>
-    libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before the line above
-        os._exit(1)
     m_trim_threshold, m_mmap_threshold = -1, -3  # constants of glibc's <malloc.h>
     libc.mallopt(m_mmap_threshold, 256 << 20)
     libc.mallopt(m_trim_threshold, 1 << 30)
@@ -137,11 +126,8 @@ def _worker_start(parent: int) -> None:
 def _records(jobs: list, workers: int) -> Iterator[ScanRecord]:
     if workers <= 1:
         yield from map(_write_one, jobs)
-        return
-    # Leaving the block for any reason (an error, Ctrl+C, a consumer that stops) terminates the
-    # workers at once rather than letting them finish the queue.
-    with multiprocessing.Pool(workers, initializer=_worker_start, initargs=(os.getpid(),)) as pool:
-        yield from pool.imap(_write_one, jobs, chunksize=2)
+    else:  # workers die with a killed synth; a stopped one (Ctrl+C, cancel) starts no more scans
+        yield from parallel_map(_write_one, jobs, workers, setup=_keep_heap)
 
 
 def write_dataset(
@@ -168,8 +154,8 @@ def write_dataset(
             an anomaly).
         workers: Processes to use (default: all cores).
         progress: Called with (scans written, ``count``) after each scan.
-        cancel: When set, the workers are stopped at once and no manifest is written (see
-            :mod:`screener_gui.core.jobs`).
+        cancel: When set, no more scans are started (those in hand are finished) and no
+            manifest is written (see :mod:`screener_gui.core.jobs`).
 
     Raises:
         Cancelled: ``cancel`` was set; the folder holds some scans and no manifest.
@@ -186,7 +172,7 @@ def write_dataset(
     records = []
     check_cancel(cancel)
     report(progress, 0, count)
-    with closing(_records(jobs, workers)) as written:  # closing it terminates the workers
+    with closing(_records(jobs, workers)) as written:  # closing it stops the workers
         for record in written:
             check_cancel(cancel)
             records.append(record)

@@ -25,7 +25,6 @@ The arrays are plain ``.npy`` files (read with ``allow_pickle=False``), the meta
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -37,7 +36,7 @@ import numpy as np
 
 from screener_gui.core.atomic import write_text_atomic
 from screener_gui.core.dataset import Dataset, ScanEntry
-from screener_gui.core.jobs import Progress, check_cancel, report
+from screener_gui.core.jobs import Progress, check_cancel, parallel_map, report
 from screener_gui.core.pipeline.regions import (
     ANOMALY_MIN,
     ANOMALY_MIN_PIXELS,
@@ -365,21 +364,18 @@ def run_jobs(
     check_cancel(cancel)
     report(progress, 0, len(jobs))
     if workers <= 1 or len(jobs) <= 1:
-        results = map(worker, jobs)
-        pool = None
-    else:
-        # Leaving the block (the end, an error, a cancel) terminates the workers at once.
-        pool = multiprocessing.Pool(min(workers, len(jobs)))
-        results = pool.imap(worker, jobs, chunksize=1)
+        results: Iterator[T] = map(worker, jobs)
+    else:  # leaving early starts no more jobs and waits only for those running
+        results = parallel_map(worker, jobs, min(workers, len(jobs)))
     try:
         for done, result in enumerate(results, start=1):
             check_cancel(cancel)
             report(progress, done, len(jobs))
             yield result
     finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
 
 
 def _extract_scan(job: ScanJob) -> _ScanRegions:
