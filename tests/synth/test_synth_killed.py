@@ -40,7 +40,13 @@ def test_killing_synth_stops_its_workers_and_a_rerun_completes(tmp_path, how):
     out = tmp_path / "data"
     command = [sys.executable, "-m", "screener_gui.cli", "synth", "--out", str(out), "--count", "8"]
     command += ["--width", "480", "--height", "384", "--workers", "2", "--seed", "3"]
-    run = subprocess.Popen([*command, "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    run = subprocess.Popen(
+        [*command, "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        # A job started in the background by a shell inherits SIGINT ignored; a terminal's Ctrl+C is not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 120
     workers: set[int] = set()
     while time.monotonic() < deadline and not (len(workers) == 2 and list(out.glob("images/*.png"))):
