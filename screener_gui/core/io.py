@@ -311,10 +311,16 @@ def _check_scan_file(path: Path) -> None:
         raise ScanLoadError(path, "the file is empty (0 bytes)")
 
 
+def may_be_pair_half(path: Path) -> bool:
+    """True when ``path``'s name makes it one half of a dual-energy pair (``<stem>_high`` /
+    ``_low``, any case); a DICOS file never is: it holds both energies or is one image."""
+    return ENERGY_STEM.fullmatch(path.stem) is not None and not is_dicos_name(path.name)
+
+
 def dual_energy_pair(path: Path) -> tuple[Path, Path] | None:
     """(high, low) when ``path`` is one half of a pair whose other half exists, else None."""
     match = ENERGY_STEM.fullmatch(path.stem)
-    if match is None:
+    if match is None or not may_be_pair_half(path):
         return None
     other = "low" if match["energy"].lower() == "high" else "high"
     suffixes = dict.fromkeys([path.suffix, *SCAN_EXTENSIONS, *(s.upper() for s in SCAN_EXTENSIONS)])

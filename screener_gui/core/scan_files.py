@@ -160,7 +160,7 @@ def _search_folder(
             note((path, unsupported(path)))
     scans = []
     for path in files:
-        pair = None if is_dicos_name(path.name) else dual_energy_pair(path)
+        pair = dual_energy_pair(path)
         if pair is None or pair[0] == path:
             scans.append(path)
     return scans, subfolders

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from screener_gui.core.io import ENERGY_STEM, dual_energy_pair
+from screener_gui.core.io import dual_energy_pair, may_be_pair_half
 from screener_gui.core.scan_files import is_scan_name
 
 # Names that browsers, copy tools and scanners give files while they are still being written.
@@ -117,7 +117,7 @@ class FolderWatcher:
                 continue
             pair = dual_energy_pair(path)
             if pair is None:
-                if ENERGY_STEM.fullmatch(path.stem) and not self._waited_for_partner(path):
+                if may_be_pair_half(path) and not self._waited_for_partner(path):
                     continue
                 out.add(path)
                 self._reported[path] = current[path].signature

@@ -75,6 +75,13 @@ def test_a_dual_energy_pair_is_reported_once_as_its_high_file(tmp_path: Path) ->
     assert watcher.poll() == []
 
 
+def test_a_dicos_file_named_like_a_pair_half_is_reported_at_once(tmp_path: Path) -> None:
+    watcher = FolderWatcher(tmp_path, settle_polls=1, pair_wait_polls=5)
+    scan = tmp_path / "belt3_high.dcm"  # a DICOS file holds both energies: it waits for no partner
+    scan.write_bytes(b"\0" * 128 + b"DICM")
+    assert watcher.poll() == [scan]  # not held back for a "_low" partner
+
+
 def test_a_lone_half_is_reported_as_a_plain_image_after_waiting(tmp_path: Path) -> None:
     watcher = FolderWatcher(tmp_path, settle_polls=1, pair_wait_polls=2)
     lone = tmp_path / "x_low.png"
