@@ -84,6 +84,7 @@ def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
 
 
 def _running(pid: int) -> bool:
+    """Whether process ``pid`` of this host is alive (a zombie, killed and not yet reaped, is not)."""
     if pid == os.getpid():
         return True
     try:
@@ -92,4 +93,8 @@ def _running(pid: int) -> bool:
         return False
     except OSError:  # exists, owned by someone else
         return True
-    return True
+    try:  # Linux: a killed worker whose reaper never waits for it stays a zombie for ever
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True

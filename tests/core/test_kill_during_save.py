@@ -125,3 +125,20 @@ def test_a_results_file_killed_midway_keeps_every_finished_line(tmp_path):
             assert {f"bag_{n}.png" for n in range(1, saved + 1)} <= results.done
 
     _run_and_kill(tmp_path, "results", check)
+
+
+def test_temporaries_of_dead_and_zombie_writers_are_swept_and_a_live_writers_kept(tmp_path):
+    import os
+
+    from screener_gui.core.atomic import write_text_atomic
+
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])  # exits; not waited for: a zombie
+    while Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        time.sleep(0.01)
+    target = tmp_path / "labels.json"
+    left = [tmp_path / f".labels.json.{pid}-abc.tmp" for pid in (zombie.pid, 2**22 + 7, os.getppid())]
+    for path in left:
+        path.write_text("half")
+    write_text_atomic(target, "whole")
+    assert [p.exists() for p in left] == [False, False, True]  # the parent (pytest's) is alive
+    zombie.wait()
