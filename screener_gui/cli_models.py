@@ -202,7 +202,8 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     from screener_gui.core.io import load_scan, save_png_atomic
     from screener_gui.core.pipeline.figure import figure
     from screener_gui.core.results import ResultsFile, ResultsFileError, check_folder_writable, safe_stem
-    from screener_gui.core.scan_files import expand_scan_paths
+    from screener_gui.core.scan_files import TDR_SUFFIX, expand_scan_paths
+    from screener_gui.core.tdr import write_threat_report
 
     _threads(args)
     try:  # every output is checked before the first scan, so a typo costs nothing
@@ -247,9 +248,6 @@ def _cmd_screen(args: argparse.Namespace) -> int:
                     summary["region_map"] = str(folders["masks"] / f"{name}_regions.png")
                     save_png_atomic(summary["region_map"], result.region_map())
                 if "tdr" in folders:
-                    from screener_gui.core.io import TDR_SUFFIX
-                    from screener_gui.core.tdr import write_threat_report
-
                     summary["threat_report"] = str(folders["tdr"] / f"{name}{TDR_SUFFIX}")
                     write_threat_report(summary["threat_report"], result, scan_source=str(path))
             except OSError as error:  # a full disk, a folder gone: the result line still counts

@@ -41,8 +41,8 @@ from screener_gui import __version__
 from screener_gui.core import io as scan_io
 from screener_gui.core.atomic import write_bytes_atomic
 from screener_gui.core.errors import ScanLoadError
-from screener_gui.core.io import DICM_HEAD, has_dicm_marker
 from screener_gui.core.scan import Scan
+from screener_gui.core.scan_files import DICM_HEAD, has_dicm_marker, not_regular, stat_problem
 
 HIGH_ENERGY, LOW_ENERGY = "HIGH ENERGY", "LOW ENERGY"
 """Frame Label (0020,9453) of the two frames of a dual-energy image (DICOS image characteristics)."""
@@ -191,13 +191,13 @@ def _check_dicom_file(path: Path) -> None:
     try:
         mode = path.stat().st_mode
     except OSError as exc:
-        raise ScanLoadError(path, scan_io.stat_problem(path, exc)) from exc
+        raise ScanLoadError(path, stat_problem(path, exc)) from exc
     except ValueError as exc:  # a NUL byte in the name
         raise ScanLoadError(path, f"it is not a valid file name ({exc})") from exc
     if stat.S_ISDIR(mode):
         raise ScanLoadError(path, "it is a folder, not an image file")
     if not stat.S_ISREG(mode):
-        raise ScanLoadError(path, scan_io.not_regular(mode))
+        raise ScanLoadError(path, not_regular(mode))
     try:
         with path.open("rb") as handle:
             head = handle.read(DICM_HEAD)

@@ -34,8 +34,9 @@ from PIL import Image
 
 from screener_gui.core.atomic import write_bytes_atomic, write_text_atomic
 from screener_gui.core.errors import display_path
-from screener_gui.core.io import MAX_PIXELS, SUPERPIXELS_SUFFIX
+from screener_gui.core.io import MAX_PIXELS
 from screener_gui.core.png import encode_png
+from screener_gui.core.scan_files import SUPERPIXELS_SUFFIX
 
 if TYPE_CHECKING:
     from screener_gui.core.pipeline.screen import ScreeningResult

@@ -1,4 +1,5 @@
-"""Which files are scans: folder searches that name what they pass over, and scan file names.
+"""Which files are scans: names, DICOS files, dual-energy pairs, what is wrong with a path, and
+folder searches that name what they pass over.
 
 :func:`expand_scan_paths` is how every command and the workstation turn the paths a user gives into
 scan files; the loader itself is :func:`screener_gui.core.io.load_scan`.
@@ -6,21 +7,22 @@ scan files; the loader itself is :func:`screener_gui.core.io.load_scan`.
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from screener_gui.core.errors import ScanLoadError
-from screener_gui.core.io import (
-    SCAN_EXTENSIONS,
-    SUPERPIXELS_SUFFIX,
-    dual_energy_pair,
-    is_dicos_name,
-    not_regular,
-    stat_problem,
-    unsupported,
-)
+from screener_gui.core.errors import ScanLoadError, display_path
+
+SCAN_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+DICOS_EXTENSIONS: tuple[str, ...] = (".dcm", ".dicos", ".dcs")  # DICOS / DICOM images (core.dicos)
+TDR_SUFFIX = ".tdr.dcm"
+"""Name ending for threat reports (``<scan name>.tdr.dcm``): not listed as scans by :func:`is_dicos_name`."""
+DICM_HEAD = 132  # a DICOM file's 128-byte preamble, then "DICM"
+SUPERPIXELS_SUFFIX = ".superpixels.png"  # an annotator's superpixel map beside its scan
+ENERGY_STEM = re.compile(r"(?P<base>.+)_(?P<energy>high|low)", re.IGNORECASE)
 
 OTHER_IMAGE_EXTENSIONS: tuple[str, ...] = (
     ".webp",
@@ -164,3 +166,89 @@ def _search_folder(
         if pair is None or pair[0] == path:
             scans.append(path)
     return scans, subfolders
+
+
+def is_dicos_name(name: str) -> bool:
+    """True for a file name a DICOS scan can have: a DICOS / DICOM extension (``.dcm``, ``.dicos``,
+    ``.dcs``), not hidden, and not a threat report's (:data:`TDR_SUFFIX`)."""
+    lower = name.lower()
+    return (
+        not name.startswith(".") and Path(lower).suffix in DICOS_EXTENSIONS and not lower.endswith(TDR_SUFFIX)
+    )
+
+
+def is_dicos(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` has a DICOS extension or starts with the 128-byte preamble and ``DICM``
+    (so DICOM files with no extension, as scanners often write them, are recognised)."""
+    path = Path(path)
+    if is_dicos_name(path.name):
+        return True
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):  # opening a FIFO would block until a writer comes
+            return False
+        with path.open("rb") as handle:
+            return has_dicm_marker(handle.read(DICM_HEAD))
+    except (OSError, ValueError):
+        return False
+
+
+def has_dicm_marker(head: bytes) -> bool:
+    """True when ``head`` (a file's first :data:`DICM_HEAD` bytes) is a DICOM preamble and marker."""
+    return len(head) == DICM_HEAD and head[DICM_HEAD - 4 :] == b"DICM"
+
+
+def stat_problem(path: Path, exc: OSError) -> str:
+    """Why ``os.stat`` failed, in words."""
+    if exc.errno == errno.ELOOP:
+        return "it is a symlink loop (a link that leads, through links, back to itself)"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "its name or path is too long for the file system"
+    if exc.errno == errno.ENOENT:
+        if path.is_symlink():
+            try:
+                target = os.readlink(path)
+            except OSError:
+                target = "a missing file"
+            return f"it is a dangling symbolic link (to {display_path(target)}, which does not exist)"
+        return "the file does not exist"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied: the file cannot be read"
+    return f"the file cannot be read ({exc.strerror or exc})"
+
+
+def not_regular(mode: int) -> str:
+    kind = (
+        "a FIFO (named pipe)"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a special file"
+    )
+    return f"it is {kind}, not a regular file"
+
+
+def unsupported(path: Path) -> str:
+    return f"'{path.suffix}' files are not supported; scans must be one of {', '.join(SCAN_EXTENSIONS)}"
+
+
+def may_be_pair_half(path: Path) -> bool:
+    """True when ``path``'s name makes it one half of a dual-energy pair (``<stem>_high`` /
+    ``_low``, any case); a DICOS file never is: it holds both energies or is one image."""
+    return ENERGY_STEM.fullmatch(path.stem) is not None and not is_dicos_name(path.name)
+
+
+def dual_energy_pair(path: Path) -> tuple[Path, Path] | None:
+    """(high, low) when ``path`` is one half of a pair whose other half exists, else None."""
+    match = ENERGY_STEM.fullmatch(path.stem)
+    if match is None or not may_be_pair_half(path):
+        return None
+    other = "low" if match["energy"].lower() == "high" else "high"
+    suffixes = dict.fromkeys([path.suffix, *SCAN_EXTENSIONS, *(s.upper() for s in SCAN_EXTENSIONS)])
+    for word in (other, other.upper(), other.capitalize()):
+        for suffix in suffixes:
+            partner = path.with_name(f"{match['base']}_{word}{suffix}")
+            if partner.is_file():
+                return (path, partner) if other == "low" else (partner, path)
+    return None

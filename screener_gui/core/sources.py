@@ -10,8 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from screener_gui.core.io import dual_energy_pair, may_be_pair_half
-from screener_gui.core.scan_files import is_scan_name
+from screener_gui.core.scan_files import dual_energy_pair, is_scan_name, may_be_pair_half
 
 # Names that browsers, copy tools and scanners give files while they are still being written.
 PARTIAL_SUFFIXES: tuple[str, ...] = (".tmp", ".part", ".partial", ".crdownload")

@@ -28,7 +28,7 @@ from screener_gui.core.dicos import (
     quiet_pydicom,
 )
 from screener_gui.core.errors import display_path
-from screener_gui.core.io import is_dicos
+from screener_gui.core.scan_files import is_dicos
 
 if TYPE_CHECKING:
     from screener_gui.core.decisions import Decision

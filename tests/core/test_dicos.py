@@ -25,11 +25,11 @@ from screener_gui.core import io
 from screener_gui.core.decisions import Decision
 from screener_gui.core.dicos import HIGH_ENERGY, LOW_ENERGY, load_dicos, write_dicos_scan
 from screener_gui.core.errors import ScanLoadError
-from screener_gui.core.io import TDR_SUFFIX, is_dicos, is_dicos_name
 from screener_gui.core.pipeline.detectors import Detection
 from screener_gui.core.pipeline.objects import ObjectInstance
 from screener_gui.core.pipeline.screen import Screener, ScreeningResult
 from screener_gui.core.scan import Scan
+from screener_gui.core.scan_files import TDR_SUFFIX, is_dicos, is_dicos_name
 from screener_gui.core.tdr import ThreatRegion, ThreatReportError, read_threat_report, write_threat_report
 
 AIR = 60000  # raw air level of a scanner's 16-bit detector

@@ -17,13 +17,12 @@ from screener_gui.core import io
 from screener_gui.core.errors import ScanLoadError
 from screener_gui.core.io import (
     MAX_PIXELS,
-    SCAN_EXTENSIONS,
     estimate_air_level,
     load_dual_energy,
     load_scan,
     save_png_atomic,
 )
-from screener_gui.core.scan_files import find_scans
+from screener_gui.core.scan_files import SCAN_EXTENSIONS, find_scans
 
 AIR = 60000  # air level of real raw scanner data, uint16
 
